@@ -1,0 +1,66 @@
+/**
+ * The view of traffic that rule options are evaluated against. The detection glue (detect/) builds one
+ * InspectionContext per TCP packet payload (packet rules) and one per DCE/RPC PDU (DCE/RPC rules: those
+ * with a dce_* option, `metadata:service dcerpc`, or a `dce` byte option).
+ */
+export interface InspectionContext {
+  tsUs: number;
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  /** 6 TCP, 17 UDP. */
+  proto: number;
+  flow: FlowView;
+  /** Main content buffer: the whole PDU (header included) for a DCE/RPC unit, the TCP payload for a packet. */
+  payload: Uint8Array;
+  /** Present when the unit is a DCE/RPC PDU. */
+  dce?: DceView;
+}
+
+export interface FlowView {
+  /** Connection id (EVE flow_id). */
+  id: number;
+  /** This unit travels client→server. */
+  toServer: boolean;
+  established: boolean;
+  /** The connection is recognised as DCE/RPC (whatever its ports). */
+  isDcerpc: boolean;
+  /** Per-connection flowbits: the rule engine reads and writes this set. */
+  bits: Set<string>;
+}
+
+export interface DceInterfaceRef {
+  /** Canonical lower-case UUID string. */
+  uuid: string;
+  verMajor: number;
+  verMinor: number;
+  /** Result 0 in the bind_ack / alter_context_resp for this context id. */
+  accepted: boolean;
+  /** PFC_FIRST_FRAG was set on the bind/alter_context that created this context (Suricata's FF flag). */
+  bindFirstFrag: boolean;
+}
+
+export interface DceView {
+  ptype: number;
+  pfcFlags: number;
+  /** From drep[0] & 0x10 of this PDU: the byte order for `byte_test/byte_jump/byte_extract …,dce`. */
+  littleEndian: boolean;
+  callId: number;
+  /** Request/response/fault: the presentation context id. */
+  contextId?: number;
+  /** Request: the PDU's opnum. Response/fault: the opnum of the request with the same call_id. */
+  opnum?: number;
+  /** Interface bound to contextId (request) or to the answered call's context (response/fault). */
+  iface?: DceInterfaceRef;
+  /** Request/response stub (reassembled across fragments when this is the last fragment); null when sealed or absent. */
+  stub: Uint8Array | null;
+  /** Auth level 6 (packet privacy): the stub is encrypted. */
+  sealed: boolean;
+  firstFrag: boolean;
+  lastFrag: boolean;
+  /** Fault PDUs: the status code. */
+  faultStatus?: number;
+  /** Request PDUs with PFC_OBJECT_UUID: the object UUID (the DCOM IPID). */
+  objectUuid?: string;
+}
