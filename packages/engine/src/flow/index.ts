@@ -1,0 +1,3 @@
+export { communityId } from './community-id.js';
+export { HostPairKey } from './host-pair.js';
+export { compareBytes, ipToBytes, ipv4ToBytes, ipv6ToBytes } from './ip.js';
