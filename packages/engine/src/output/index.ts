@@ -1,0 +1,2 @@
+export * from './eve.js';
+export { eveTimestamp } from './time.js';
