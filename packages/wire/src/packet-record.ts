@@ -40,7 +40,8 @@ export function decodePacketRecord(bytes: Uint8Array): PacketRecordV1 {
   const m = raw as Record<string, unknown>;
   if (m.v !== 1)
     throw new WireFormatError(SCHEMA, 'v', `unsupported version ${JSON.stringify(m.v)}; this build reads version 1`);
-  if (typeof m.sensor !== 'string' || m.sensor.length === 0) throw new WireFormatError(SCHEMA, 'sensor', 'expected a string');
+  if (typeof m.sensor !== 'string' || m.sensor.length === 0)
+    throw new WireFormatError(SCHEMA, 'sensor', 'expected a string');
   if (typeof m.seq !== 'number' || !Number.isSafeInteger(m.seq) || m.seq < 0)
     throw new WireFormatError(SCHEMA, 'seq', 'expected a non-negative integer');
   if (typeof m.part !== 'number' || !Number.isSafeInteger(m.part) || m.part < 0)
