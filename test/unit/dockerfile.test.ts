@@ -57,7 +57,8 @@ describe('Dockerfile', () => {
     expect(nodeImageArg?.args).toBe('NODE_IMAGE=node:24-bookworm-slim');
     for (const stage of stages) {
       const from = stage[0].args.split(/\s+/)[0];
-      const image = from === '${NODE_IMAGE}' ? 'node:24-bookworm-slim' : from;
+      // The Dockerfile's own ARG reference, not a JS template placeholder.
+      const image = from === '$' + '{NODE_IMAGE}' ? 'node:24-bookworm-slim' : from;
       expect(image).toMatch(/^node:24(\.\d+)*-bookworm-slim$/);
     }
   });
