@@ -442,7 +442,7 @@ describe.skipIf(!helm)('Helm chart deploy/helm/wmi-detect', () => {
     expect(env(detect, 'DETECT_INSTANCE_ID')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
     const ingest = one(variants.defaults, 'Deployment', 'ingest').spec!.template!.spec.containers[0];
     expect(env(ingest, 'INGEST_PORT')?.value).toBe('8080');
-    expect(env(ingest, 'INGEST_PREFILTER')?.value).toBe('true');
+    expect(env(ingest, 'INGEST_PREFILTER')?.value).toBe('false');
     expect(env(ingest, 'INGEST_TLS_CERT_FILE')).toBeUndefined();
   });
 
