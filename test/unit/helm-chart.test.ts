@@ -6,11 +6,11 @@
 // helm and kubeconform come from scripts/helm/install.sh (.ci/run calls it through scripts/helm/validate.sh);
 // without helm the suite is skipped with a warning.
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { isMap, parseAllDocuments, parseDocument, type YAMLMap } from 'yaml';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const toolsBin = process.env.WMI_TOOLS_BIN ?? join(homedir(), '.cache/wmi-detect/bin');
@@ -501,3 +501,62 @@ describe.skipIf(!helm)('Helm chart deploy/helm/wmi-detect', () => {
 if (helm && !kubeconform) {
   console.warn('helm-chart.test.ts: kubeconform not installed; schema validation is left to scripts/helm/validate.sh');
 }
+
+// values.yaml is the chart's user documentation: every key the schema defines must carry a comment right above it,
+// and the schema must know every key (it rejects unknown ones, so a default it does not know would break installs).
+describe('values.yaml and values.schema.json', () => {
+  const chartDir = join(repoRoot, 'deploy/helm/wmi-detect');
+  const text = readFileSync(join(chartDir, 'values.yaml'), 'utf8');
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8'));
+  interface SchemaNode {
+    $ref?: string;
+    properties?: Record<string, SchemaNode>;
+    additionalProperties?: boolean | SchemaNode;
+  }
+  const deref = (n: SchemaNode): SchemaNode =>
+    n.$ref ? deref(schema.definitions[n.$ref.replace('#/definitions/', '')]) : n;
+
+  it('documents every key the schema defines with a comment, and the schema defines every key', () => {
+    const lines = text.split('\n');
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length - 1;
+    const undocumented: string[] = [];
+    const unknown: string[] = [];
+    const walk = (map: YAMLMap, node: SchemaNode, path: string) => {
+      for (const pair of map.items) {
+        const key = String((pair.key as { value: unknown }).value);
+        const keyPath = path ? `${path}.${key}` : key;
+        const child = node.properties?.[key];
+        if (!child) {
+          if (node.additionalProperties === false) unknown.push(keyPath);
+          continue;
+        }
+        let i = lineOf((pair.key as { range: [number, number, number] }).range[0]) - 1;
+        while (i >= 0 && lines[i].trim() === '') i--;
+        if (i < 0 || !lines[i].trim().startsWith('#')) undocumented.push(keyPath);
+        const sub = deref(child);
+        // `resources` is a Kubernetes ResourceRequirements, documented by Kubernetes: its comment is on the key.
+        if (isMap(pair.value) && sub.properties && key !== 'resources') walk(pair.value, sub, keyPath);
+      }
+    };
+    const doc = parseDocument(text);
+    walk(doc.contents as YAMLMap, schema, '');
+    expect(undocumented).toEqual([]);
+    expect(unknown).toEqual([]);
+  });
+
+  it('is strict: unknown keys are refused at every level the chart defines', () => {
+    const open: string[] = [];
+    const visit = (n: SchemaNode, path: string, seen: Set<SchemaNode>) => {
+      const node = deref(n);
+      if (seen.has(node)) return;
+      seen.add(node);
+      if (node.properties) {
+        if (node.additionalProperties !== false) open.push(path || '(root)');
+        for (const [k, v] of Object.entries(node.properties)) visit(v, path ? `${path}.${k}` : k, seen);
+      }
+    };
+    visit(schema, '', new Set());
+    expect(open).toEqual([]);
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+  });
+});
