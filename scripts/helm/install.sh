@@ -22,6 +22,10 @@ KUBECONFORM_VERSION="${KUBECONFORM_VERSION:-v0.8.0}"
 
 log() { echo "install.sh: $*" >&2; }
 
+# The Go toolchain of this machine kind lives in /usr/local/go/bin, which a non-login shell may not have on PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
 if ! command -v go >/dev/null 2>&1; then
   log "the go toolchain is required to build helm and kubeconform (apt-get install golang-go, or /usr/local/go/bin)"
   exit 1

@@ -9,7 +9,8 @@
 #   5. checks that the chart refuses what it must refuse: detect/enrich replicas above the partition count,
 #      autoscaler ceilings above it, and an unknown values key (values.schema.json)
 #
-# Exit status 0 only if every step passed. Prints one "N passed, N failed" line at the end.
+# Exit status 0 only if every step passed; the last line counts the checks. (Worded so that it is not mistaken for a
+# test runner's "N passed, N failed" summary when .ci/run prints it next to vitest's.)
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -93,5 +94,5 @@ refuse "root (uid 0) is refused by values.schema.json" "runAsUser" \
   helm template wmi "$chart" "${default_args[@]}" --set securityContext.runAsUser=0
 
 echo
-echo "helm chart validation: $passed passed, $failed failed"
+echo "helm chart validation: $passed of $((passed + failed)) checks ok$([[ $failed -gt 0 ]] && echo ", $failed FAILED")"
 [[ $failed -eq 0 ]]
