@@ -1,1 +1,4 @@
-export {};
+export * from './kafkajs/index.js';
+export * from './local-broker.js';
+export { murmur2, partitionForKey, toPositive } from './partitioner.js';
+export type * from './port.js';
