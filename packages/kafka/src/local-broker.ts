@@ -497,7 +497,11 @@ export async function waitForKafka(brokers: readonly string[], opts: WaitForKafk
       maxInFlightRequests: 1,
     });
     try {
-      await producer.connect(); // InitProducerId: answered only once the transaction coordinator is loaded
+      await producer.connect();
+      // kafkajs registers the transactional.id at the first transaction (InitProducerId to the transaction
+      // coordinator, answered only once __transaction_state is loaded); an empty one ends without a broker call.
+      const txn = await producer.transaction();
+      await txn.abort();
     } finally {
       await producer.disconnect();
     }

@@ -44,7 +44,10 @@ const stderrLogger: KafkaLogger = (() => {
     process.stderr.write(`${JSON.stringify(rec)}\n`);
   };
   return {
-    debug: (m, f) => write('debug', m, f),
+    // Debug only when asked for: the demoted retriable-error lines are noise otherwise.
+    debug: (m, f) => {
+      if (process.env.LOG_LEVEL === 'debug') write('debug', m, f);
+    },
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),

@@ -39,6 +39,12 @@ export function kafkajsLogCreator(logger: KafkaLogger): kafkajs.logCreator {
         logger.debug(`kafkajs: ${message}`, rec);
         return;
       }
+      // Between two transactions of one producer the coordinator briefly answers CONCURRENT_TRANSACTIONS while it
+      // writes the previous markers; kafkajs retries and logs an error each time.
+      if (/another concurrent operation on the same transaction/.test(message)) {
+        logger.debug(`kafkajs: ${message}`, rec);
+        return;
+      }
       // A rebalance is routine in a consumer group (a member joins, leaves, restarts); kafkajs warns about each one.
       if (level === LEVEL.WARN && /^The group is rebalancing/.test(message)) {
         logger.info(`kafkajs: ${message}`, rec);

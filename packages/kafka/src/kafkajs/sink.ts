@@ -145,9 +145,25 @@ export class KafkajsTransactionalSink implements TransactionalSink {
     this.compression = compressionOf(opts.compression);
   }
 
-  /** Connecting runs InitProducerId, which fences older producers with the same transactional.id. */
-  connect(): Promise<void> {
-    return retryTransient('transactional connect', () => this.producer.connect(), this.logger);
+  /**
+   * Connects and registers the transactional.id (InitProducerId with the id), which aborts whatever transaction an
+   * older producer with the same id left open and fences that producer: its next send/commit fails.
+   *
+   * kafkajs's connect() alone only fetches an idempotent producer id; it registers the transactional.id lazily at
+   * the first transaction(). Opening and ending an empty transaction here makes the fencing happen at connect, as
+   * the port promises — before this member reads any input — and costs no broker-side transaction (kafkajs ends a
+   * transaction with no partitions locally).
+   */
+  async connect(): Promise<void> {
+    await retryTransient('transactional connect', () => this.producer.connect(), this.logger);
+    await retryTransient(
+      'transactional init',
+      async () => {
+        const txn = await this.producer.transaction();
+        await txn.abort();
+      },
+      this.logger,
+    );
   }
 
   async begin(): Promise<Txn> {
