@@ -16,8 +16,8 @@ import type { TestProject } from 'vitest/node';
 import {
   findBrokerLeftovers,
   freePort,
-  KAFKA_VERSION,
   type KafkaLogger,
+  kafkaVersion,
   type LocalBroker,
   startLocalBroker,
   waitForKafka,
@@ -66,7 +66,7 @@ interface Started {
 async function startContainer(): Promise<Started> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const hostPort = await freePort();
-  const container = await new GenericContainer(`apache/kafka:${KAFKA_VERSION}`)
+  const container = await new GenericContainer(`apache/kafka:${kafkaVersion()}`)
     .withExposedPorts({ container: 9092, host: hostPort })
     .withEnvironment({
       KAFKA_NODE_ID: '1',
@@ -124,7 +124,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (await dockerReachable()) {
       try {
         started = await startContainer();
-        say(`started broker apache/kafka:${KAFKA_VERSION} in Docker at ${started.brokers} (${Date.now() - t0} ms)`);
+        say(`started broker apache/kafka:${kafkaVersion()} in Docker at ${started.brokers} (${Date.now() - t0} ms)`);
       } catch (e) {
         console.warn(
           `kafka: Docker is reachable but the container failed (${(e as Error).message}); using the local broker`,

@@ -58,6 +58,11 @@ export class LocalBrokerError extends Error {
   }
 }
 
+/** The broker version to run: $KAFKA_VERSION (as scripts/kafka/fetch.sh reads it), else KAFKA_VERSION. */
+export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KAFKA_VERSION || KAFKA_VERSION;
+}
+
 /** ${WMI_DETECT_CACHE:-${XDG_CACHE_HOME:-~/.cache}/wmi-detect}, as in scripts/kafka/fetch.sh. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.WMI_DETECT_CACHE) return env.WMI_DETECT_CACHE;
@@ -65,13 +70,14 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Where fetch.sh puts the jars of `version`; KAFKA_LIBS overrides. */
-export function defaultKafkaLibsDir(version: string = KAFKA_VERSION, env: NodeJS.ProcessEnv = process.env): string {
+export function defaultKafkaLibsDir(version: string = kafkaVersion(), env: NodeJS.ProcessEnv = process.env): string {
   return env.KAFKA_LIBS || join(cacheRoot(env), `kafka-${version}`, 'libs');
 }
 
 export interface LocalBrokerOptions {
   /** Directory of the broker jars (default: defaultKafkaLibsDir(version)). */
   readonly libsDir?: string;
+  /** Default: kafkaVersion() — $KAFKA_VERSION or KAFKA_VERSION. */
   readonly version?: string;
   /** java executable (default $JAVA_HOME/bin/java, else `java` on PATH). */
   readonly java?: string;
@@ -549,7 +555,7 @@ function formatStorage(java: string, libsDir: string, dir: string, log4j: string
 /** Starts a broker and resolves once it is ready. The caller owns it: call stop(). */
 export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const logger = opts.logger ?? quietLogger;
-  const version = opts.version ?? KAFKA_VERSION;
+  const version = opts.version ?? kafkaVersion();
   const libsDir = opts.libsDir ?? defaultKafkaLibsDir(version);
   const java = javaPath(opts);
   const host = opts.host ?? '127.0.0.1';
