@@ -99,36 +99,6 @@ function u64le(v: bigint): Uint8Array {
   return w.toBytes();
 }
 
-/** Lays out a message: fixed part, then payload buffers referenced by {Len, MaxLen, Offset} fields. */
-class MessageBuilder {
-  private readonly fixed = new ByteWriter(true);
-  private readonly refs: Array<{ at: number; data: Uint8Array }> = [];
-
-  constructor(type: number) {
-    this.fixed.bytes(SIGNATURE).u32(type);
-  }
-
-  get w(): ByteWriter {
-    return this.fixed;
-  }
-
-  field(data: Uint8Array): this {
-    this.refs.push({ at: this.fixed.length, data });
-    this.fixed.u16(data.length).u16(data.length).u32(0);
-    return this;
-  }
-
-  build(): Uint8Array {
-    const payload = new ByteWriter(true);
-    const base = this.fixed.length;
-    for (const r of this.refs) {
-      this.fixed.patchU32(r.at + 4, base + payload.length);
-      payload.bytes(r.data);
-    }
-    return concat([this.fixed.toBytes(), payload.toBytes()]);
-  }
-}
-
 /**
  * One NTLM exchange (client and server halves), producing the three messages and the per-message
  * signatures that follow at levels >= PKT.
@@ -172,11 +142,12 @@ export class NtlmExchange {
   }
 
   negotiate(): Uint8Array {
-    const m = new MessageBuilder(1);
-    m.w.u32(this.flags);
-    m.field(new Uint8Array(0)).field(new Uint8Array(0));
-    if (this.flags & NTLMSSP_NEGOTIATE_VERSION) m.w.bytes(VERSION);
-    this.negotiateMsg = m.build();
+    // Domain and workstation are not supplied (no *_SUPPLIED flags), so both field triples are all zero,
+    // as Windows and impacket send them.
+    const w = new ByteWriter(true);
+    w.bytes(SIGNATURE).u32(1).u32(this.flags).fill(16);
+    if (this.flags & NTLMSSP_NEGOTIATE_VERSION) w.bytes(VERSION);
+    this.negotiateMsg = w.toBytes();
     return this.negotiateMsg;
   }
 
@@ -213,12 +184,6 @@ export class NtlmExchange {
     return this.challengeMsg;
   }
 
-  /** NTOWFv2 (MS-NLMP 3.3.2). */
-  private ntowfv2(): Uint8Array {
-    const ntHash = md4(utf16(this.identity.password));
-    return hmacMd5(ntHash, utf16(this.identity.user.toUpperCase() + this.identity.domain));
-  }
-
   authenticate(): Uint8Array {
     if (!this.negotiateMsg) this.negotiate();
     if (!this.challengeMsg || !this.targetInfo) this.challenge();
@@ -236,19 +201,15 @@ export class NtlmExchange {
       nt = this.rng.bytes(24);
       sessionBaseKey = this.rng.bytes(16);
     } else {
-      const key = this.ntowfv2();
+      const key = ntowfv2(id.password, id.user, id.domain);
       const clientChallenge = this.rng.bytes(8);
       const pairs = parseAvPairs(this.targetInfo!).filter(([t]) => t !== AV.EOL);
       if (withMic) pairs.push([AV.Flags, Uint8Array.of(2, 0, 0, 0)]);
       pairs.push([AV.ChannelBindings, new Uint8Array(16)]);
       if (this.o.targetName) pairs.push([AV.TargetName, utf16(this.o.targetName)]);
-      const temp = new ByteWriter(true);
-      temp.u8(1).u8(1).u16(0).u32(0).u64(filetime(this.o.timeMicros)).bytes(clientChallenge).u32(0);
-      temp.bytes(avPairs(pairs)).u32(0);
-      const blob = temp.toBytes();
-      const proof = hmacMd5(key, this.serverChallenge, blob);
-      nt = concat([proof, blob]);
-      sessionBaseKey = hmacMd5(key, proof);
+      const r = ntlmv2Response(key, this.serverChallenge, clientChallenge, filetime(this.o.timeMicros), avPairs(pairs));
+      nt = r.response;
+      sessionBaseKey = r.sessionBaseKey;
       // With MsvAvTimestamp in the CHALLENGE, Windows clients send Z(24) as the LM response (3.1.5.1.2).
       lm =
         this.style === 'windows'
@@ -258,36 +219,35 @@ export class NtlmExchange {
     const exportedSessionKey = this.rng.bytes(16);
     const encryptedKey = this.anonymous ? new Uint8Array(0) : rc4(sessionBaseKey, exportedSessionKey);
 
-    const m = new MessageBuilder(3);
-    const payloadOrder: Array<[string, Uint8Array]> = [];
-    // Field order on the wire is fixed; payload order follows Windows: domain, user, workstation, LM, NT, key.
-    const domain = utf16(id.domain);
-    const user = utf16(id.user);
-    const ws = utf16(id.workstation);
-    const fieldsAt = m.w.length;
-    for (let i = 0; i < 6; i++) m.w.u16(0).u16(0).u32(0);
+    // Fixed part: six {Len, MaxLen, Offset} fields (LM, NT, domain, user, workstation, session key), flags,
+    // [Version, MIC]. Payload order follows Windows: domain, user, workstation, LM, NT, key.
+    const w = new ByteWriter(true);
+    w.bytes(SIGNATURE).u32(3);
+    const fieldsAt = w.length;
+    w.fill(6 * 8);
     let flags = this.flags;
     if (this.anonymous) flags |= NTLMSSP_ANONYMOUS;
     if (this.style === 'windows') flags &= ~NTLMSSP_NEGOTIATE_OEM;
-    m.w.u32(flags >>> 0);
-    if (this.flags & NTLMSSP_NEGOTIATE_VERSION) m.w.bytes(VERSION);
-    const micAt = m.w.length;
-    if (withMic) m.w.fill(16);
-    payloadOrder.push(['domain', domain], ['user', user], ['ws', ws], ['lm', lm], ['nt', nt], ['key', encryptedKey]);
-    const fieldIndex: Record<string, number> = { lm: 0, nt: 1, domain: 2, user: 3, ws: 4, key: 5 };
-    const base = m.w.length;
-    const payload = new ByteWriter(true);
-    const bytes = new ByteWriter(true);
-    bytes.bytes(m.w.toBytes());
-    for (const [name, data] of payloadOrder) {
-      const at = fieldsAt + 8 * fieldIndex[name];
-      bytes.patchU16(at, data.length);
-      bytes.patchU16(at + 2, data.length);
-      bytes.patchU32(at + 4, base + payload.length);
-      payload.bytes(data);
+    w.u32(flags >>> 0);
+    if (this.flags & NTLMSSP_NEGOTIATE_VERSION) w.bytes(VERSION);
+    const micAt = w.length;
+    if (withMic) w.fill(16);
+    const payload: Array<[number, Uint8Array]> = [
+      [2, utf16(id.domain)],
+      [3, utf16(id.user)],
+      [4, utf16(id.workstation)],
+      [0, lm],
+      [1, nt],
+      [5, encryptedKey],
+    ];
+    for (const [field, data] of payload) {
+      const at = fieldsAt + 8 * field;
+      w.patchU16(at, data.length);
+      w.patchU16(at + 2, data.length);
+      w.patchU32(at + 4, w.length);
+      w.bytes(data);
     }
-    bytes.bytes(payload.toBytes());
-    const msg = bytes.toBytes();
+    const msg = w.toBytes();
     if (withMic) {
       const mic = hmacMd5(exportedSessionKey, this.negotiateMsg!, this.challengeMsg!, msg);
       msg.set(mic, micAt);
@@ -301,6 +261,35 @@ export class NtlmExchange {
     w.u32(1).bytes(this.rng.bytes(8)).u32(seqNum);
     return w.toBytes();
   }
+}
+
+/** NTOWFv2 = HMAC_MD5(MD4(UNICODE(password)), UNICODE(Uppercase(user) + domain)) (MS-NLMP 3.3.2). */
+export function ntowfv2(password: string, user: string, domain: string): Uint8Array {
+  return hmacMd5(md4(utf16(password)), utf16(user.toUpperCase() + domain));
+}
+
+/**
+ * NTLMv2 response (MS-NLMP 3.3.2): temp = 0x01 0x01 Z(6) Time ClientChallenge Z(4) AvPairs Z(4);
+ * NTProofStr = HMAC_MD5(key, ServerChallenge + temp); response = NTProofStr + temp;
+ * SessionBaseKey = HMAC_MD5(key, NTProofStr).
+ */
+export function ntlmv2Response(
+  key: Uint8Array,
+  serverChallenge: Uint8Array,
+  clientChallenge: Uint8Array,
+  time: bigint,
+  avPairBytes: Uint8Array,
+): { ntProofStr: Uint8Array; response: Uint8Array; sessionBaseKey: Uint8Array } {
+  const temp = new ByteWriter(true);
+  temp.u8(1).u8(1).u16(0).u32(0).u64(time).bytes(clientChallenge).u32(0).bytes(avPairBytes).u32(0);
+  const blob = temp.toBytes();
+  const ntProofStr = hmacMd5(key, serverChallenge, blob);
+  return { ntProofStr, response: concat([ntProofStr, blob]), sessionBaseKey: hmacMd5(key, ntProofStr) };
+}
+
+/** AV_PAIR list terminated by MsvAvEOL. */
+export function encodeAvPairs(pairs: Array<[number, Uint8Array]>): Uint8Array {
+  return avPairs(pairs);
 }
 
 export function parseAvPairs(b: Uint8Array): Array<[number, Uint8Array]> {

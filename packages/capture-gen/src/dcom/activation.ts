@@ -26,9 +26,11 @@
  */
 import { NdrWriter } from '../ndr/ndr-writer.js';
 import { ByteWriter, concat } from '../util/bytes.js';
+import { uuidBytes } from '../util/uuid.js';
 import { CLSID, IID } from './guids.js';
 import {
   type DualStringArray,
+  type Orpc,
   objrefCustom,
   writeDualStringArray,
   writeMInterfacePointer,
@@ -147,7 +149,7 @@ export function activationPropertiesIn(a: ActivationRequest): Uint8Array {
         ctxData
           .u16(1)
           .u16(1)
-          .bytes(new NdrWriter(true).guid(a.clientContextId ?? IID.NULL).toBytes());
+          .bytes(uuidBytes(a.clientContextId ?? IID.NULL));
         ctxData.u32(2).u32(0).u32(0).u32(0).u32(0).u32(0).u32(1);
         writeMInterfacePointer(w, objrefCustom(IID.IContext, CLSID.ContextMarshaler, ctxData.toBytes()));
       } else {
@@ -249,17 +251,17 @@ export function activationPropertiesOut(r: ActivationReply): Uint8Array {
   return objrefCustom(IID.IActivationPropertiesOut, CLSID.ActivationPropertiesOut, activationBlob(props, 0), 8);
 }
 
-export function remoteCreateInstanceRequest(littleEndian: boolean, cid: string, actProperties: Uint8Array): Uint8Array {
+export function remoteCreateInstanceRequest(littleEndian: boolean, orpc: Orpc, actProperties: Uint8Array): Uint8Array {
   const w = new NdrWriter(littleEndian);
-  writeOrpcThis(w, { cid, flags: 1 });
+  writeOrpcThis(w, { ...orpc, flags: 1 });
   w.nullPointer(); // pUnkOuter
   writePMInterfacePointer(w, actProperties);
   return w.toBytes();
 }
 
-export function remoteGetClassObjectRequest(littleEndian: boolean, cid: string, actProperties: Uint8Array): Uint8Array {
+export function remoteGetClassObjectRequest(littleEndian: boolean, orpc: Orpc, actProperties: Uint8Array): Uint8Array {
   const w = new NdrWriter(littleEndian);
-  writeOrpcThis(w, { cid, flags: 1 });
+  writeOrpcThis(w, { ...orpc, flags: 1 });
   writePMInterfacePointer(w, actProperties);
   return w.toBytes();
 }

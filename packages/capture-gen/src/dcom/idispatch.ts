@@ -20,7 +20,7 @@
 import type { NdrWriter } from '../ndr/ndr-writer.js';
 import { NdrWriter as Ndr } from '../ndr/ndr-writer.js';
 import { IID } from './guids.js';
-import { writeOrpcThat, writeOrpcThis, writePMInterfacePointer } from './orpc.js';
+import { type Orpc, writeOrpcThat, writeOrpcThis, writePMInterfacePointer } from './orpc.js';
 
 export const DISPATCH_METHOD = 0x1;
 export const DISPATCH_PROPERTYGET = 0x2;
@@ -58,9 +58,9 @@ export function writeVariant(w: NdrWriter, v: VariantValue): void {
   w.patchU32(start, Math.ceil((w.length - start) / 8));
 }
 
-export function getIdsOfNamesRequest(le: boolean, cid: string, names: string[]): Uint8Array {
+export function getIdsOfNamesRequest(le: boolean, orpc: Orpc, names: string[]): Uint8Array {
   const w = new Ndr(le);
-  writeOrpcThis(w, { cid });
+  writeOrpcThis(w, orpc);
   w.guid(IID.NULL);
   w.a32(names.length);
   for (const _ of names) w.pointer();
@@ -85,9 +85,9 @@ export interface InvokeCall {
   args: VariantValue[];
 }
 
-export function invokeRequest(le: boolean, cid: string, c: InvokeCall): Uint8Array {
+export function invokeRequest(le: boolean, orpc: Orpc, c: InvokeCall): Uint8Array {
   const w = new Ndr(le);
-  writeOrpcThis(w, { cid });
+  writeOrpcThis(w, orpc);
   w.ai32(c.dispId);
   w.guid(IID.NULL);
   w.a32(LOCALE_EN_US).u32(c.flags);

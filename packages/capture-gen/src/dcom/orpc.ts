@@ -23,8 +23,17 @@ export const OBJREF_SIGNATURE = 0x574f454d;
 export const FLAGS_OBJREF_STANDARD = 1;
 export const FLAGS_OBJREF_CUSTOM = 4;
 
-export function writeOrpcThis(w: NdrWriter, o: { cid: string; flags?: number; major?: number; minor?: number }): void {
-  w.a16(o.major ?? 5)
+/**
+ * Causality and COM version carried in ORPCTHIS. Windows sends COM version 5.7; impacket sends 5.6
+ * (seen in its wmiexec traffic) and reuses one causality id for every call of an activated object.
+ */
+export interface Orpc {
+  cid: string;
+  minor?: number;
+}
+
+export function writeOrpcThis(w: NdrWriter, o: Orpc & { flags?: number }): void {
+  w.a16(5)
     .a16(o.minor ?? 7)
     .a32(o.flags ?? 0)
     .a32(0)

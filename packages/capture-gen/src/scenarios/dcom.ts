@@ -52,7 +52,7 @@ export const dcomMmc20: ScenarioDefinition = {
     'IDispatch method name (GetIDsOfNames) and BSTR arguments (Invoke) decoded: the shell command is visible',
   ],
   build(w: World) {
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 7 };
     const scm = w.connect({
       id: 'scm',
       client: HOSTS.ws01,
@@ -71,7 +71,7 @@ export const dcomMmc20: ScenarioDefinition = {
       clsid: CLSID.MMC20Application,
       iid: IID.IClassFactory,
       style: 'windows' as const,
-      cid,
+      orpc,
     };
     const c1 = activationRequest(scm, gco);
     w.net.advance(2_000);
@@ -97,7 +97,7 @@ export const dcomMmc20: ScenarioDefinition = {
       security: w.ntlm(ALICE, { level: AUTH_LEVEL.integrity, authContextId: 0, style: 'windows' }),
     });
     const e = { oxid: MMC_EXPORTER.oxid, oid: MMC_EXPORTER.oid };
-    getIdsOfNames(w.rec, app, 0, MMC_IDS.applicationIpid, 'Document', MMC_IDS.dispIdDocument, cid);
+    getIdsOfNames(w.rec, app, 0, MMC_IDS.applicationIpid, 'Document', MMC_IDS.dispIdDocument, orpc);
     invokeGetDispatch(
       w.rec,
       app,
@@ -106,9 +106,9 @@ export const dcomMmc20: ScenarioDefinition = {
       MMC_IDS.dispIdDocument,
       'Document',
       { ...e, ipid: MMC_IDS.documentIpid },
-      cid,
+      orpc,
     );
-    getIdsOfNames(w.rec, app, 0, MMC_IDS.documentIpid, 'ActiveView', MMC_IDS.dispIdActiveView, cid);
+    getIdsOfNames(w.rec, app, 0, MMC_IDS.documentIpid, 'ActiveView', MMC_IDS.dispIdActiveView, orpc);
     invokeGetDispatch(
       w.rec,
       app,
@@ -117,9 +117,17 @@ export const dcomMmc20: ScenarioDefinition = {
       MMC_IDS.dispIdActiveView,
       'ActiveView',
       { ...e, ipid: MMC_IDS.activeViewIpid },
-      cid,
+      orpc,
     );
-    getIdsOfNames(w.rec, app, 0, MMC_IDS.activeViewIpid, 'ExecuteShellCommand', MMC_IDS.dispIdExecuteShellCommand, cid);
+    getIdsOfNames(
+      w.rec,
+      app,
+      0,
+      MMC_IDS.activeViewIpid,
+      'ExecuteShellCommand',
+      MMC_IDS.dispIdExecuteShellCommand,
+      orpc,
+    );
     invokeMethodStrings(
       w.rec,
       app,
@@ -128,7 +136,7 @@ export const dcomMmc20: ScenarioDefinition = {
       MMC_IDS.dispIdExecuteShellCommand,
       'ExecuteShellCommand',
       MMC_ARGS,
-      cid,
+      orpc,
     );
     app.close();
     w.rec.sessionLinks.push({

@@ -25,7 +25,13 @@ import {
   VT_DISPATCH,
   VT_EMPTY,
 } from '../dcom/idispatch.js';
-import { type DualStringArray, objrefStandard, scmSecurityBindings, WINDOWS_OBJREF_SECURITY } from '../dcom/orpc.js';
+import {
+  type DualStringArray,
+  type Orpc,
+  objrefStandard,
+  scmSecurityBindings,
+  WINDOWS_OBJREF_SECURITY,
+} from '../dcom/orpc.js';
 import { resolveOxid2Request, serverAlive2Request, serverAlive2Response } from '../dcom/oxid-resolver.js';
 import type { Call, DceConnection } from '../session/dce-connection.js';
 import type { FactRecorder } from '../session/facts.js';
@@ -89,7 +95,7 @@ export interface ActivationSpec {
   clsid: string;
   iid: string;
   style: ActivationRequest['style'];
-  cid: string;
+  orpc: Orpc;
   send?: SendOptions;
 }
 
@@ -100,12 +106,12 @@ export function activationRequest(conn: DceConnection, s: ActivationSpec): Call 
     clsid: s.clsid,
     iids: [s.iid],
     serverName: s.style === 'windows' ? HOSTS.server.name : undefined,
-    clientContextId: s.style === 'windows' ? s.cid : undefined,
+    clientContextId: s.style === 'windows' ? s.orpc.cid : undefined,
   });
   const stub =
     s.opnum === 4
-      ? remoteCreateInstanceRequest(conn.le, s.cid, props)
-      : remoteGetClassObjectRequest(conn.le, s.cid, props);
+      ? remoteCreateInstanceRequest(conn.le, s.orpc, props)
+      : remoteGetClassObjectRequest(conn.le, s.orpc, props);
   return conn.request({ contextId: s.contextId, opnum: s.opnum, stub, send: s.send });
 }
 
@@ -195,7 +201,7 @@ function wmiFact(rec: FactRecorder, conn: DceConnection, call: Call, extra: Reco
 }
 
 export interface CallOptions {
-  cid: string;
+  orpc: Orpc;
   send?: SendOptions;
   replySend?: SendOptions;
   fragments?: number;
@@ -216,7 +222,7 @@ export function ntlmLogin(
     contextId,
     opnum: 6,
     objectUuid: loginIpid,
-    stub: ntlmLoginRequest(conn.le, o.cid, namespace),
+    stub: ntlmLoginRequest(conn.le, o.orpc, namespace),
     send: o.send,
     fragments: o.fragments,
   });
@@ -241,7 +247,7 @@ export function execQuery(
     contextId,
     opnum: 20,
     objectUuid: servicesIpid,
-    stub: execQueryRequest(conn.le, o.cid, query),
+    stub: execQueryRequest(conn.le, o.orpc, query),
     send: o.send,
     fragments: o.fragments,
   });
@@ -266,7 +272,7 @@ export function win32ProcessCreate(
     contextId,
     opnum: 24,
     objectUuid: servicesIpid,
-    stub: execMethodRequest(conn.le, o.cid, {
+    stub: execMethodRequest(conn.le, o.orpc, {
       objectPath: 'Win32_Process',
       method: 'Create',
       inClass: WIN32_PROCESS_CREATE_IN,
@@ -317,13 +323,13 @@ export function getIdsOfNames(
   ipid: string,
   name: string,
   dispId: number,
-  cid: string,
+  orpc: Orpc,
 ): void {
   const call = conn.request({
     contextId,
     opnum: 5,
     objectUuid: ipid,
-    stub: getIdsOfNamesRequest(conn.le, cid, [name]),
+    stub: getIdsOfNamesRequest(conn.le, orpc, [name]),
   });
   dcomFact(rec, conn, call, { names: [name], dispId });
   conn.respond(call, getIdsOfNamesResponse(conn.le, [dispId]));
@@ -338,13 +344,13 @@ export function invokeGetDispatch(
   dispId: number,
   property: string,
   result: { oxid: bigint; oid: bigint; ipid: string },
-  cid: string,
+  orpc: Orpc,
 ): void {
   const call = conn.request({
     contextId,
     opnum: 6,
     objectUuid: ipid,
-    stub: invokeRequest(conn.le, cid, { dispId, flags: DISPATCH_PROPERTYGET, args: [] }),
+    stub: invokeRequest(conn.le, orpc, { dispId, flags: DISPATCH_PROPERTYGET, args: [] }),
   });
   dcomFact(rec, conn, call, { dispId, method: property, args: [] });
   conn.respond(call, invokeResponse(conn.le, { vt: VT_DISPATCH, objref: serverObjref(IID.IDispatch, result) }));
@@ -358,13 +364,13 @@ export function invokeMethodStrings(
   dispId: number,
   method: string,
   args: string[],
-  cid: string,
+  orpc: Orpc,
 ): void {
   const call = conn.request({
     contextId,
     opnum: 6,
     objectUuid: ipid,
-    stub: invokeRequest(conn.le, cid, {
+    stub: invokeRequest(conn.le, orpc, {
       dispId,
       flags: DISPATCH_METHOD,
       args: args.map((value) => ({ vt: VT_BSTR, value })),

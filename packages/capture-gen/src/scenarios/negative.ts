@@ -236,7 +236,7 @@ export const notDcerpc: ScenarioDefinition = {
     fake.close();
     w.net.advance(3_000);
 
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 6 };
     const alt = w.connect({
       id: 'dcerpc-8080',
       client: HOSTS.ws01,
@@ -253,7 +253,7 @@ export const notDcerpc: ScenarioDefinition = {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'impacket' as const,
-      cid,
+      orpc,
     };
     const call = activationRequest(alt, spec);
     w.net.advance(1_500);

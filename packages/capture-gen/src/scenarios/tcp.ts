@@ -75,7 +75,7 @@ export const midstream: ScenarioDefinition = {
     'the ExecMethod command line is decoded on a connection picked up midstream',
   ],
   build(w) {
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 6 };
     const wmi = w.connect({
       id: 'wmi',
       client: HOSTS.ws01,
@@ -91,14 +91,14 @@ export const midstream: ScenarioDefinition = {
       w.ntlm(ALICE, { level: AUTH_LEVEL.integrity, authContextId: IMPACKET_AUTH_CTX + 2, style: 'impacket' }),
     );
     wmi.skipCallIds(1);
-    ntlmLogin(w.rec, wmi, 0, EXPORTER.ipid, WMI_NAMESPACE, SERVICES, { cid });
+    ntlmLogin(w.rec, wmi, 0, EXPORTER.ipid, WMI_NAMESPACE, SERVICES, { orpc });
     w.net.advance(2_000);
     wmi.bind({
       alter: true,
       contexts: [ctxNdr(1, IF.IWbemServices)],
       security: w.ntlm(ALICE, { level: AUTH_LEVEL.integrity, authContextId: IMPACKET_AUTH_CTX + 3, style: 'impacket' }),
     });
-    win32ProcessCreate(w.rec, wmi, 1, SERVICES.ipid, WMIEXEC_COMMAND, { cid });
+    win32ProcessCreate(w.rec, wmi, 1, SERVICES.ipid, WMIEXEC_COMMAND, { orpc });
     wmi.close();
     w.rec.tcp.push({
       connection: 'wmi',
@@ -127,9 +127,9 @@ export const gap: ScenarioDefinition = {
       objectLevel: AUTH_LEVEL.integrity,
       objectTcp: { clientMss: 536 },
       execSend: { impairments: [{ kind: 'drop', segment: 1 }] },
-      afterExec: ({ conn, cid }) => {
+      afterExec: ({ conn, orpc }) => {
         w.net.advance(3_000);
-        execQuery(w.rec, conn, 1, SERVICES.ipid, 'SELECT Name, ProcessId FROM Win32_Process', ENUMERATOR, { cid });
+        execQuery(w.rec, conn, 1, SERVICES.ipid, 'SELECT Name, ProcessId FROM Win32_Process', ENUMERATOR, { orpc });
       },
     });
   },

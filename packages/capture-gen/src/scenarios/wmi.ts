@@ -4,6 +4,7 @@
 import { AUTH_LEVEL, btfn, NDR64, STATUS } from '../dcerpc/constants.js';
 import type { Drep } from '../dcerpc/pdu.js';
 import { CLSID, IID } from '../dcom/guids.js';
+import type { Orpc } from '../dcom/orpc.js';
 import type { SendOptions } from '../tcp/conversation.js';
 import {
   activationFault,
@@ -56,7 +57,7 @@ export interface ImpacketSessionOptions {
   /** Coalesce auth3 with the following request (several PDUs in one segment). */
   coalesceAuth3?: boolean;
   /** Extra calls on the object connection after ExecMethod (e.g. to resynchronise after a gap). */
-  afterExec?: (ctx: { conn: ReturnType<World['connect']>; cid: string }) => void;
+  afterExec?: (ctx: { conn: ReturnType<World['connect']>; orpc: Orpc }) => void;
   skipScm?: boolean;
   scmClientPort?: number;
   objectClientPort?: number;
@@ -69,7 +70,7 @@ export interface ImpacketSessionOptions {
  * ExecMethod Win32_Process.Create.
  */
 export function impacketWmiSession(w: World, o: ImpacketSessionOptions): void {
-  const cid = w.rng.uuid();
+  const orpc = { cid: w.rng.uuid(), minor: 6 };
   const sealed135 = o.scmLevel === AUTH_LEVEL.privacy;
   if (!o.skipScm) {
     const scm = w.connect({
@@ -92,7 +93,7 @@ export function impacketWmiSession(w: World, o: ImpacketSessionOptions): void {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'impacket' as const,
-      cid,
+      orpc,
     };
     const call = activationRequest(scm, spec);
     w.net.advance(THINK);
@@ -115,7 +116,7 @@ export function impacketWmiSession(w: World, o: ImpacketSessionOptions): void {
   });
   const login = () =>
     ntlmLogin(w.rec, wmi, 0, EXPORTER.ipid, WMI_NAMESPACE, SERVICES, {
-      cid,
+      orpc,
     });
   wmi.bind({
     contexts: [ctxNdr(0, IF.IWbemLevel1Login)],
@@ -131,13 +132,13 @@ export function impacketWmiSession(w: World, o: ImpacketSessionOptions): void {
   });
   w.net.advance(THINK);
   win32ProcessCreate(w.rec, wmi, 1, SERVICES.ipid, o.command ?? WMIEXEC_COMMAND, {
-    cid,
+    orpc,
     send: o.execSend,
     replySend: o.execReplySend,
     fragments: o.execFragments,
     replyFragments: o.execReplyFragments,
   });
-  o.afterExec?.({ conn: wmi, cid });
+  o.afterExec?.({ conn: wmi, orpc });
   wmi.close();
 
   if (!o.skipScm) {
@@ -186,7 +187,7 @@ export const wmiActivationDenied: ScenarioDefinition = {
     'bind with three context items and results accept / negotiate_ack / accept',
   ],
   build(w) {
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 7 };
     const scm = w.connect({
       id: 'scm',
       client: HOSTS.ws02,
@@ -209,7 +210,7 @@ export const wmiActivationDenied: ScenarioDefinition = {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'windows' as const,
-      cid,
+      orpc,
     };
     const activation = activationRequest(scm, spec);
     const ping = serverAlive2(scm, 2);
@@ -233,7 +234,7 @@ export const faultOtherCall: ScenarioDefinition = {
     'the call-level activation-denied alert must not fire; 4103009 as written (flowbits) does — the seed false positive',
   ],
   build(w) {
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 7 };
     const scm = w.connect({
       id: 'scm',
       client: HOSTS.ws01,
@@ -252,7 +253,7 @@ export const faultOtherCall: ScenarioDefinition = {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'windows' as const,
-      cid,
+      orpc,
     };
     const act = activationRequest(scm, spec);
     w.net.advance(1_800);
@@ -280,7 +281,7 @@ export const bigEndian: ScenarioDefinition = {
   build(w) {
     impacketWmiSession(w, { drep: 'be', scmLevel: AUTH_LEVEL.integrity, objectLevel: AUTH_LEVEL.integrity });
     w.net.advance(THINK);
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 6 };
     const scm2 = w.connect({
       id: 'scm-denied',
       client: HOSTS.ws01,
@@ -300,7 +301,7 @@ export const bigEndian: ScenarioDefinition = {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'impacket' as const,
-      cid,
+      orpc,
     };
     const call = activationRequest(scm2, spec);
     w.net.advance(900);
@@ -364,7 +365,7 @@ export const kerberos: ScenarioDefinition = {
     'WQL query readable at level 5 with Kerberos verifiers',
   ],
   build(w) {
-    const cid = w.rng.uuid();
+    const orpc = { cid: w.rng.uuid(), minor: 7 };
     const scm = w.connect({
       id: 'scm',
       client: HOSTS.ws01,
@@ -383,7 +384,7 @@ export const kerberos: ScenarioDefinition = {
       clsid: CLSID.WbemLevel1Login,
       iid: IID.IWbemLevel1Login,
       style: 'windows' as const,
-      cid,
+      orpc,
     };
     const act = activationRequest(scm, spec);
     w.net.advance(THINK);
@@ -403,10 +404,10 @@ export const kerberos: ScenarioDefinition = {
       contexts: [ctxNdr(0, IF.IWbemLevel1Login), { contextId: 1, iface: IF.IWbemLevel1Login, transfer: [NDR64] }],
       security: w.kerberos({ level: AUTH_LEVEL.integrity, authContextId: 0, spnego: false }),
     });
-    ntlmLogin(w.rec, wmi, 0, EXPORTER.ipid, 'ROOT\\CIMV2', SERVICES, { cid });
+    ntlmLogin(w.rec, wmi, 0, EXPORTER.ipid, 'ROOT\\CIMV2', SERVICES, { orpc });
     w.net.advance(THINK);
     wmi.bind({ alter: true, contexts: [ctxNdr(2, IF.IWbemServices)] });
-    execQuery(w.rec, wmi, 2, SERVICES.ipid, 'SELECT * FROM Win32_Process', ENUMERATOR, { cid });
+    execQuery(w.rec, wmi, 2, SERVICES.ipid, 'SELECT * FROM Win32_Process', ENUMERATOR, { orpc });
     wmi.close();
     w.rec.sessionLinks.push({
       activationConnection: 'scm',

@@ -17,6 +17,7 @@
  */
 import { CLSID, IID } from '../dcom/guids.js';
 import {
+  type Orpc,
   objrefCustom,
   writeMInterfacePointer,
   writeOrpcThat,
@@ -29,9 +30,9 @@ import { encodeInstance, type InstanceEncodingOptions, type WmiClassDef, type Wm
 export const WBEM_FLAG_RETURN_IMMEDIATELY = 0x10;
 export const WBEM_FLAG_FORWARD_ONLY = 0x20;
 
-export function ntlmLoginRequest(le: boolean, cid: string, namespace: string): Uint8Array {
+export function ntlmLoginRequest(le: boolean, orpc: Orpc, namespace: string): Uint8Array {
   const w = new NdrWriter(le);
-  writeOrpcThis(w, { cid, flags: 0 });
+  writeOrpcThis(w, { ...orpc, flags: 0 });
   w.lpwstr(namespace);
   w.lpwstr(undefined);
   w.ai32(0);
@@ -48,9 +49,9 @@ export function interfaceReply(le: boolean, objref: Uint8Array, hresult = 0): Ui
   return w.toBytes();
 }
 
-export function execQueryRequest(le: boolean, cid: string, query: string, language = 'WQL'): Uint8Array {
+export function execQueryRequest(le: boolean, orpc: Orpc, query: string, language = 'WQL'): Uint8Array {
   const w = new NdrWriter(le);
-  writeOrpcThis(w, { cid, flags: 0 });
+  writeOrpcThis(w, { ...orpc, flags: 0 });
   w.bstr(language, true);
   w.bstr(query, true);
   w.ai32(WBEM_FLAG_RETURN_IMMEDIATELY | WBEM_FLAG_FORWARD_ONLY);
@@ -71,9 +72,9 @@ export interface ExecMethodCall {
   encoding?: InstanceEncodingOptions;
 }
 
-export function execMethodRequest(le: boolean, cid: string, c: ExecMethodCall): Uint8Array {
+export function execMethodRequest(le: boolean, orpc: Orpc, c: ExecMethodCall): Uint8Array {
   const w = new NdrWriter(le);
-  writeOrpcThis(w, { cid, flags: 0 });
+  writeOrpcThis(w, { ...orpc, flags: 0 });
   w.bstr(c.objectPath, true);
   w.bstr(c.method, true);
   w.ai32(0);
