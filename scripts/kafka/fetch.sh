@@ -52,12 +52,14 @@ fi
 
 mkdir -p "$(dirname "$dest")"
 tmp="$(mktemp -d "$(dirname "$dest")/.libs.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; rmdir "$(dirname "$dest")" 2>/dev/null || true' EXIT
 
 echo "kafka: resolving org.apache.kafka:kafka_2.13:$version from Maven Central into $dest" >&2
 # shellcheck disable=SC2086 # MVN_ARGS is a list of extra options on purpose
-mvn -q -B ${MVN_ARGS:-} -f "$pom" -Dkafka.version="$version" \
-  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >&2
+# Maven 3.8 prints ANSI resets even in batch mode; strip them so CI logs stay plain (pipefail keeps mvn's status).
+mvn -q -B -Dstyle.color=never ${MVN_ARGS:-} -f "$pom" -Dkafka.version="$version" \
+  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
+  sed 's/\x1b\[[0-9;]*m//g' >&2
 
 if ! compgen -G "$tmp/kafka_2.13-$version.jar" >/dev/null; then
   echo "fetch.sh: mvn finished but kafka_2.13-$version.jar is missing from the copy" >&2
