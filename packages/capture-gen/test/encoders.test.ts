@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { hmacMd5, md4, rc4 } from '../src/auth/crypto.js';
 import { AV, encodeAvPairs, NtlmExchange, ntlmv2Response, ntowfv2 } from '../src/auth/ntlm.js';
 import { AUTH_LEVEL, AUTH_TYPE, NDR } from '../src/dcerpc/constants.js';
-import { encodeBind, encodeFault, encodeRequest, splitStub } from '../src/dcerpc/pdu.js';
+import { encodeBind, encodeBindNak, encodeFault, encodeRequest, splitStub } from '../src/dcerpc/pdu.js';
 import { activationPropertiesIn } from '../src/dcom/activation.js';
 import { CLSID, IID } from '../src/dcom/guids.js';
 import { dualStringArrayUnits } from '../src/dcom/orpc.js';
@@ -63,6 +63,12 @@ describe('DCE/RPC PDUs', () => {
   it('encodes the access-denied fault byte-for-byte as Windows sent it (RESEARCH.md 1.7)', () => {
     const bytes = encodeFault({ callId: 3, contextId: 1, status: 5 });
     expect(toHex(bytes)).toBe('05000303100000002000000003000000' + '2000000001000000' + '0500000000000000');
+  });
+
+  it('encodes bind_nak with its reject reason and the supported protocol version, padded to 4', () => {
+    expect(toHex(encodeBindNak({ callId: 1, reason: 8 }))).toBe(
+      '05000d03100000001800000001000000' + '0800010500000000',
+    );
   });
 
   it('encodes a big-endian fault with the status in network order', () => {

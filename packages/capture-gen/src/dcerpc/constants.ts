@@ -64,6 +64,20 @@ export const REJECT_REASON = {
   local_limit_exceeded: 3,
 } as const;
 
+/** bind_nak provider_reject_reason (C706 12.6.3.1, MS-RPCE 2.2.2.5). */
+export const BIND_NAK_REASON = {
+  not_specified: 0,
+  temporary_congestion: 1,
+  local_limit_exceeded: 2,
+  called_paddr_unknown: 3,
+  protocol_version_not_supported: 4,
+  default_context_not_supported: 5,
+  user_data_not_readable: 6,
+  no_psap_available: 7,
+  authentication_type_not_recognized: 8,
+  invalid_checksum: 9,
+} as const;
+
 /** Common fault/reject status values (MS-RPCE, MS-ERREF). */
 export const STATUS = {
   access_denied: 0x00000005,

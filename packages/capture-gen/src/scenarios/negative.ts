@@ -10,7 +10,7 @@
  *   TLS 1.2 ClientHello (RFC 5246 7.4.1.2) with server_name (RFC 6066).
  *   DNS (RFC 1035) A query / answer over UDP.
  */
-import { AUTH_LEVEL } from '../dcerpc/constants.js';
+import { AUTH_LEVEL, BIND_NAK_REASON } from '../dcerpc/constants.js';
 import { CLSID, IID } from '../dcom/guids.js';
 import type { TcpConversation } from '../tcp/conversation.js';
 import { ascii, ByteWriter, concat, utf16 } from '../util/bytes.js';
@@ -154,12 +154,13 @@ export const notDcerpc: ScenarioDefinition = {
   summary:
     'LAPTOP30 (10.0.0.30) talks HTTP to WEB (10.0.0.40:80), over IPv6 (fd00::30 -> fd00::40:80) too, and TLS to :443; ' +
     'WS01 resolves server.corp.local over DNS, negotiates SMB2 with SERVER:445, and sends a stream on port 9000 that begins ' +
-    'with 05 00 but has an invalid packet type and length. The only DCE/RPC is an unauthenticated WMI activation from WS01 ' +
-    'to SERVER:8080 (non-standard port).',
+    'with 05 00 but has an invalid packet type and length. The only DCE/RPC is on SERVER:8080 (non-standard port): a bind ' +
+    'refused with bind_nak (reason 8, authentication type not recognized), then an unauthenticated WMI activation.',
   proves: [
     'non-DCE/RPC flows are not decoded as DCE/RPC and produce no DCE/RPC alerts',
     'a stream starting with 05 00 is rejected by the version/type/length checks',
     'DCE/RPC is recognised by content on a non-standard port (8080) and service rules apply there',
+    'bind_nak decoded with its reject reason',
     'IPv6 and UDP frames pass through the decoder',
   ],
   build(w) {
@@ -235,6 +236,24 @@ export const notDcerpc: ScenarioDefinition = {
     fake.send('server', ascii('ERR unknown command\r\n'));
     fake.close();
     w.net.advance(3_000);
+
+    // A first attempt on 8080 offers an authentication service the server does not support: bind_nak.
+    const refused = w.connect({
+      id: 'dcerpc-8080-nak',
+      client: HOSTS.ws01,
+      server: HOSTS.server,
+      clientPort: 49993,
+      serverPort: 8080,
+      style: 'impacket',
+      notes: 'bind refused with bind_nak (authentication type not recognized)',
+    });
+    refused.bindRejected({
+      contexts: [ctxNdr(0, IF.ISystemActivator)],
+      security: w.kerberos({ level: AUTH_LEVEL.integrity, authContextId: 0, spnego: false }),
+      reason: BIND_NAK_REASON.authentication_type_not_recognized,
+    });
+    refused.close('server');
+    w.net.advance(1_000);
 
     const orpc = { cid: w.rng.uuid(), minor: 6 };
     const alt = w.connect({

@@ -16,13 +16,12 @@ export const tcpImpairments: ScenarioDefinition = {
   title:
     'WMI session over a messy TCP stream: wrap-around, small MSS, coalesced PDUs, retransmission, overlap, reordering',
   summary:
-    'The wmi-activation-ok session, with the object connection (WS01:49702 -> SERVER:49154) using MSS 400 (client) / 536 ' +
-    '(server) and initial ' +
+    'The wmi-activation-ok session, with the object connection (WS01:49702 -> SERVER:49154) using MSS 536 and initial ' +
     'sequence numbers 0xfffff800 (client) / 0xfffffe00 (server), so both directions wrap past 2^32 mid-session. The auth3 ' +
-    'and the NTLMLogin request travel in one write (two PDUs in one segment). The ExecMethod request (4 segments) is seen ' +
-    'out of order (0,1,3,2), segment 0 is retransmitted byte-identically after segment 1, an identical overlapping copy of ' +
-    "bytes 300-800 of the request arrives right after segment 0 (partly new data), and a conflicting copy of bytes 100-500 (all 'X') " +
-    'arrives last, entirely below what the receiver already holds.',
+    'and the NTLMLogin request travel in one segment (two complete PDUs). The client sends the ExecMethod request in four ' +
+    '400-byte segments, seen out of order (0,1,3,2); segment 0 is retransmitted byte-identically after segment 1, an ' +
+    'identical overlapping copy of request bytes 300-800 arrives right after segment 0 (partly new data), and a conflicting ' +
+    "copy of bytes 100-500 (all 'X') arrives last, entirely below what the receiver already holds.",
   proves: [
     'sequence-number arithmetic modulo 2^32',
     'several PDUs per segment and PDUs split across segments',
@@ -34,9 +33,10 @@ export const tcpImpairments: ScenarioDefinition = {
     impacketWmiSession(w, {
       scmLevel: AUTH_LEVEL.integrity,
       objectLevel: AUTH_LEVEL.integrity,
-      objectTcp: { clientIsn: CLIENT_ISN, serverIsn: SERVER_ISN, clientMss: 400, serverMss: 536 },
+      objectTcp: { clientIsn: CLIENT_ISN, serverIsn: SERVER_ISN, clientMss: 536, serverMss: 536 },
       coalesceAuth3: true,
       execSend: {
+        mss: 400,
         impairments: [
           { kind: 'reorder', order: [0, 1, 3, 2] },
           { kind: 'retransmit', segment: 0, after: 1 },

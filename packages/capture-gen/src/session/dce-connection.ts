@@ -33,6 +33,7 @@ import {
   encodeAuth3,
   encodeBind,
   encodeBindAck,
+  encodeBindNak,
   encodeFault,
   encodeRequest,
   encodeResponse,
@@ -469,6 +470,44 @@ export class DceConnection {
         authLevel: sec.level,
       });
     }
+    return callId;
+  }
+
+  /**
+   * A bind the server refuses outright with bind_nak (e.g. reason 8, authentication type not recognized).
+   * The client's leg-1 token is sent; no context is established.
+   */
+  bindRejected(o: { contexts: OfferedContext[]; security?: SecurityContext; reason: number }): number {
+    const callId = this.nextCallId++;
+    const maxFrag = this.o.maxFrag ?? 5840;
+    const req = encodeBind({
+      drep: this.drep,
+      callId,
+      maxXmitFrag: maxFrag,
+      maxRecvFrag: maxFrag,
+      assocGroupId: 0,
+      contexts: o.contexts.map((c) => ({ contextId: c.contextId, abstract: c.iface, transfer: c.transfer })),
+      verifier: this.verifier(o.security, 'client', 1),
+    });
+    this.emit(
+      'client',
+      req,
+      this.fact('client', req, {
+        ptype: 'bind',
+        callId,
+        interface: o.contexts[0].iface.uuid,
+        interfaceName: ifaceName(o.contexts[0].iface.uuid),
+        contexts: o.contexts.map((c) => ({
+          contextId: c.contextId,
+          interface: c.iface.uuid,
+          transferSyntaxes: c.transfer.map((t) => t.uuid),
+        })),
+        ...this.authFact(o.security),
+      }),
+    );
+    this.think();
+    const nak = encodeBindNak({ drep: this.drep, callId, reason: o.reason });
+    this.emit('server', nak, this.fact('server', nak, { ptype: 'bind_nak', callId, rejectReason: o.reason }));
     return callId;
   }
 

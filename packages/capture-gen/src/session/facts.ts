@@ -40,6 +40,8 @@ export interface PduFact {
   /** For bind_ack/alter_context_resp: per-context results. */
   results?: Array<{ contextId: number; result: number; reason: number }>;
   secAddr?: string;
+  /** bind_nak provider_reject_reason. */
+  rejectReason?: number;
   objectUuid?: string;
   status?: number;
   authType?: number;
