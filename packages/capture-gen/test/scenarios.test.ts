@@ -93,6 +93,10 @@ describe('scenario ground truth', () => {
     expect(d.identities).toEqual([
       expect.objectContaining({ authType: 9, spnego: true, mechanism: 'ntlm', user: 'mallory', workstation: 'WS02' }),
     ]);
+    // Native Windows establishes the NTLM context with PFC_SUPPORT_HEADER_SIGN set (flags 0x07).
+    expect(d.pdus.filter((p) => p.ptype === 'bind' || p.ptype === 'alter_context').map((p) => p.flags)).toEqual([
+      0x07, 0x07,
+    ]);
   });
 
   it('fault-other-call: the fault answers IOXIDResolver ResolveOxid2 after a successful WMI activation', () => {

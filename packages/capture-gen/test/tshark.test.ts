@@ -232,6 +232,7 @@ describe.skipIf(!HAVE_TSHARK)('tshark decodes the generated captures', () => {
     expect(values(rows, 9)).toEqual([CLSID_WMI]);
     expect(values(rows, 10)).toEqual([ISYSTEMACTIVATOR, ISYSTEMACTIVATOR, IOXIDRESOLVER, ISYSTEMACTIVATOR]);
     expect(new Set(values(rows, 5))).toEqual(new Set(['9']));
+    expect(tshark(f, 'dcerpc.pkt_type==11 || dcerpc.pkt_type==14', ['dcerpc.cn_flags'])).toEqual([['0x07'], ['0x07']]);
   });
 
   it('fault-other-call: the status-5 fault answers IOXIDResolver ResolveOxid2 (call 3, context 1), not the activation', () => {

@@ -195,6 +195,7 @@ export const wmiActivationDenied: ScenarioDefinition = {
       clientPort: 50112,
       serverPort: 135,
       style: 'windows',
+      headerSign: true,
     });
     scm.bind({
       contexts: [

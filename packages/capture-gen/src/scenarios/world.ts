@@ -67,6 +67,7 @@ export class World {
     maxFrag?: number;
     tcp?: Partial<TcpConversationOptions>;
     notes?: string;
+    headerSign?: boolean;
   }): DceConnection {
     const conv = this.conversation({
       client: o.client,
@@ -89,6 +90,7 @@ export class World {
       serverPadAlign: 16,
       midstream: o.midstream,
       notes: o.notes,
+      headerSign: o.headerSign,
     });
   }
 

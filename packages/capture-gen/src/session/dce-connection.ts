@@ -20,6 +20,7 @@ import {
   PFC_FIRST_FRAG,
   PFC_LAST_FRAG,
   PFC_OBJECT_UUID,
+  PFC_SUPPORT_HEADER_SIGN,
   PTYPE,
   REJECT_REASON,
   RESULT,
@@ -92,6 +93,11 @@ export interface DceConnectionOptions {
   notes?: string;
   /** Capture starts midstream: no handshake, contexts bound earlier are invisible. */
   midstream?: boolean;
+  /**
+   * Set PFC_SUPPORT_HEADER_SIGN (0x04) on authenticated bind/alter_context/auth3, as native Windows clients do
+   * when they establish an NTLM context (flags 0x07; MS-RPCE 2.2.2.3).
+   */
+  headerSign?: boolean;
 }
 
 interface Queued {
@@ -327,13 +333,15 @@ export class DceConnection {
     const callId = this.nextCallId++;
     const sec = o.security;
     const maxFrag = this.o.maxFrag ?? 5840;
+    const legFlags =
+      o.flags ?? (sec && this.o.headerSign ? PFC_FIRST_FRAG | PFC_LAST_FRAG | PFC_SUPPORT_HEADER_SIGN : undefined);
     const offered = o.contexts.map((c) => ({ contextId: c.contextId, abstract: c.iface, transfer: c.transfer }));
     const firstLegs: [1 | 2, 1 | 2] = [1, 2];
     const reqFn = o.alter ? encodeAlterContext : encodeBind;
     const req = reqFn({
       drep: this.drep,
       callId,
-      flags: o.flags,
+      flags: legFlags,
       maxXmitFrag: maxFrag,
       maxRecvFrag: maxFrag,
       assocGroupId: o.alter ? this.assocGroup : 0,
@@ -400,7 +408,7 @@ export class DceConnection {
         const a3 = encodeAuth3({
           drep: this.drep,
           callId,
-          flags: PFC_FIRST_FRAG | PFC_LAST_FRAG,
+          flags: legFlags ?? PFC_FIRST_FRAG | PFC_LAST_FRAG,
           verifier: this.verifier(sec, 'client', 3)!,
         });
         this.emit('client', a3, this.fact('client', a3, { ptype: 'auth3', callId, ...this.authFact(sec) }));
@@ -417,6 +425,7 @@ export class DceConnection {
       const alt = encodeAlterContext({
         drep: this.drep,
         callId,
+        flags: legFlags,
         maxXmitFrag: maxFrag,
         maxRecvFrag: maxFrag,
         assocGroupId: this.assocGroup,
