@@ -54,7 +54,8 @@ function pdus(
     const t = types.split(',');
     const c = calls.split(',');
     const f = flags.split(',');
-    t.forEach((ty, i) => out.push({ stream: Number(stream), type: Number(ty), callId: Number(c[i]), flags: f[i] }));
+    for (let i = 0; i < t.length; i++)
+      out.push({ stream: Number(stream), type: Number(t[i]), callId: Number(c[i]), flags: f[i] });
   }
   return out;
 }
