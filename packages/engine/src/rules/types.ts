@@ -16,6 +16,15 @@ export interface InspectionContext {
   payload: Uint8Array;
   /** Present when the unit is a DCE/RPC PDU. */
   dce?: DceView;
+  /**
+   * Added for the TCP header options `flags`/`tcp.flags`, `seq`, `ack`, `window` (packet units; the flowbits
+   * conformance tests use them). Optional: when absent those options do not match. tcpFlags is the TCP flags byte
+   * (FIN 0x01 … CWR 0x80).
+   */
+  tcpFlags?: number;
+  tcpSeq?: number;
+  tcpAck?: number;
+  tcpWindow?: number;
 }
 
 export interface FlowView {
