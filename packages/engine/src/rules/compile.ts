@@ -65,7 +65,7 @@ import {
   OP_PCRE,
   type Operand,
 } from './inspect.js';
-import { LiteralError, parseContentLiteral, parseQuotedText } from './literals.js';
+import { isTypographicQuote, LiteralError, parseContentLiteral, parseQuotedText } from './literals.js';
 import {
   type AddressSet,
   type EvalIssue,
@@ -539,9 +539,13 @@ class RuleParser {
       let depth = 0;
       while (i < text.length) {
         const ch = text[i];
+        if (ch === '(') break;
         if (ch === '[') depth++;
         else if (ch === ']') depth--;
-        else if (depth <= 0 && (ch === ' ' || ch === '\t' || ch === '(')) break;
+        else if (ch === ' ' || ch === '\t') {
+          // blanks may sit inside a [list], but an unclosed '[' must not swallow the rest of the header
+          if (depth <= 0 || !closesBeforeHeaderEnd(text, i, depth)) break;
+        }
         i++;
       }
       tokens.push({ t: text.slice(start, i), at: start });
@@ -621,7 +625,7 @@ class RuleParser {
         );
       }
       if (optsStart < 0) this.err(text.length, 'rule.no-options', "missing '(' and the rule options");
-      return -1;
+      return optsStart;
     }
     const dir = tokens[dirIdx];
     if (dir.t === '<-') {
@@ -769,7 +773,8 @@ class RuleParser {
         this.err(at, 'rule.trailing-text', `unexpected text '${trailing.trim()}' after the closing ')'`);
       }
     }
-    const options: OptionText[] = [];
+    // split on unescaped ';' (Snort: quotes do not protect ';')
+    const pieces: [number, number][] = [];
     let start = open + 1;
     for (let i = open + 1; i <= close; i++) {
       const ch = text[i];
@@ -778,12 +783,28 @@ class RuleParser {
         continue;
       }
       if (ch === ';' || i === close) {
-        const piece = text.slice(start, i);
-        const lead = piece.length - piece.trimStart().length;
-        const body = piece.trim();
-        if (body !== '') options.push(this.splitOption(body, start + lead));
+        pieces.push([start, i]);
         start = i + 1;
       }
+    }
+    const options: OptionText[] = [];
+    for (let k = 0; k < pieces.length; k++) {
+      let [a, b] = pieces[k];
+      // a quoted value cut by an unescaped ';': report that once and glue the value back together
+      if (opensQuote(text.slice(a, b))) {
+        let q = k + 1;
+        while (q < pieces.length && !hasPlainQuote(text.slice(pieces[q][0], pieces[q][1]))) q++;
+        if (q < pieces.length) {
+          const name = /^\s*([A-Za-z_][\w.-]*)/.exec(text.slice(a, b))?.[1] ?? 'option';
+          this.err(b, 'option.unescaped-semicolon', `unescaped ';' inside the quoted value of '${name}'; write '\\;'`);
+          b = pieces[q][1];
+          k = q;
+        }
+      }
+      const piece = text.slice(a, b);
+      const lead = piece.length - piece.trimStart().length;
+      const body = piece.trim();
+      if (body !== '') options.push(this.splitOption(body, a + lead));
     }
     for (const o of options) this.option(o);
   }
@@ -1811,7 +1832,8 @@ class RuleParser {
   private optFlags(o: OptionText): void {
     const v = this.needValue(o);
     if (v === null) return;
-    const m = /^([!+*])?([FSRPAUCE012]+)(?:\s*,\s*([FSRPAUCE012]+))?$/i.exec(v.replace(/\s+(?=[,])|(?<=,)\s+/g, ''));
+    // the modifier may be written before (Snort) or after (Suricata) the flags: !S, S+, *SA
+    const m = /^([!+*])?([FSRPAUCE012]+)([!+*])?(?:,([FSRPAUCE012]+))?$/i.exec(v.replace(/\s+/g, ''));
     if (!m) {
       this.err(o.valueAt, 'flags.syntax', `${o.name}: expected [!|+|*]<FSRPAUCE0>[,<mask>], found '${v}'`);
       return;
@@ -1823,7 +1845,11 @@ class RuleParser {
       }
       return b;
     };
-    this.tcpChecks.push({ kind: TCP_FLAGS, value: bits(m[2]), ignore: m[3] ? bits(m[3]) : 0, mod: m[1] ?? '' });
+    if (m[1] && m[3]) {
+      this.err(o.valueAt, 'flags.syntax', `${o.name}: only one of ! + * may be given, found '${v}'`);
+      return;
+    }
+    this.tcpChecks.push({ kind: TCP_FLAGS, value: bits(m[2]), ignore: m[4] ? bits(m[4]) : 0, mod: m[1] ?? m[3] ?? '' });
   }
 
   private optTcpNumber(o: OptionText): void {
@@ -1930,7 +1956,8 @@ class RuleParser {
   private build(sid: number): CompiledRule {
     const unit: RuleUnit = this.isDce ? 'dcerpc' : 'packet';
     const payloadOps = finalizeOps(this.payloadOps);
-    const stubOps = this.stubOps ? finalizeOps(this.stubOps) : null;
+    // an empty stub list still means "needs stub data" (a bare dce_stub_data matches when there is a stub)
+    const stubOps = this.stubOps ? (finalizeOps(this.stubOps) ?? []) : null;
     const cls = this.classtype ? this.c.classtype(this.classtype) : undefined;
     const priority = this.priority ?? cls?.priority ?? DEFAULT_PRIORITY;
     const src = this.src!;
@@ -2018,6 +2045,39 @@ class RuleParser {
     );
     return rule;
   }
+}
+
+/** Does a '[' list opened before `at` close before the header ends ('->', '<>' or '(')? */
+function closesBeforeHeaderEnd(text: string, at: number, depth: number): boolean {
+  for (let i = at; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || (ch === '-' && text[i + 1] === '>') || (ch === '<' && text[i + 1] === '>')) return false;
+    if (ch === '[') depth++;
+    else if (ch === ']' && --depth === 0) return true;
+  }
+  return false;
+}
+
+/** `name: "…` with an odd number of unescaped plain quotes and no typographic closing quote. */
+function opensQuote(piece: string): boolean {
+  const colon = piece.indexOf(':');
+  if (colon < 0) return false;
+  const v = piece.slice(colon + 1).trim();
+  if (!/^!?\s*"/.test(v) || isTypographicQuote(v[v.length - 1])) return false;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === '\\') i++;
+    else if (v[i] === '"') n++;
+  }
+  return n % 2 === 1;
+}
+
+function hasPlainQuote(piece: string): boolean {
+  for (let i = 0; i < piece.length; i++) {
+    if (piece[i] === '\\') i++;
+    else if (piece[i] === '"') return true;
+  }
+  return false;
 }
 
 /** A var default that is empty by design (legitimate_sources) is not worth an "empty address" warning. */

@@ -101,7 +101,9 @@ export function parseContentLiteral(value: string, opt = 'content'): ContentLite
     i++;
     // closing quote: the last character (after trimming), plain or typographic
     const lastCh = value[end - 1];
-    if (end - 1 < i || (lastCh !== '"' && !isTypographicQuote(lastCh)) || value[end - 2] === '\\') {
+    let escapes = 0; // backslashes right before the closing quote: an odd count escapes it
+    for (let k = end - 2; k >= i && value[k] === '\\'; k--) escapes++;
+    if (end - 1 < i || (lastCh !== '"' && !isTypographicQuote(lastCh)) || escapes % 2 === 1) {
       throw new LiteralError(`${opt} has no closing double quote`, value.length, 'literal.unterminated');
     }
     if (lastCh !== '"') recovered.push(typo(lastCh, opt, end - 1));
