@@ -1967,13 +1967,17 @@ class RuleParser {
     const portsIgnored = unit === 'dcerpc' && !this.c.strictPortsOn;
     const protoMask = this.protocol === 'tcp' ? 1 : this.protocol === 'udp' ? 2 : this.protocol === 'ip' ? 7 : 1;
 
-    // prefilter: the fast_pattern content, else the longest positive content (payload first on a tie)
+    // prefilter: the fast_pattern content, else the longest positive content (payload first on a tie). A content
+    // pinned to a small window (e.g. |05 00 03| offset:0 depth:3) is not worth a scan of the whole buffer: checking
+    // it in place is cheaper, so it only serves when marked fast_pattern.
     const candidates: { op: ContentOp; buffer: number }[] = [];
-    for (const o of payloadOps ?? []) if (o.op === OP_CONTENT && !o.negated) candidates.push({ op: o, buffer: 1 });
-    for (const o of stubOps ?? []) if (o.op === OP_CONTENT && !o.negated) candidates.push({ op: o, buffer: 2 });
+    const usable = (o: ContentOp) => !o.negated && (o.fastPattern || !pinnedToSmallWindow(o));
+    for (const o of payloadOps ?? []) if (o.op === OP_CONTENT && usable(o)) candidates.push({ op: o, buffer: 1 });
+    for (const o of stubOps ?? []) if (o.op === OP_CONTENT && usable(o)) candidates.push({ op: o, buffer: 2 });
     let chosen = candidates.find((x) => x.op.fastPattern) ?? null;
     if (!chosen) for (const x of candidates) if (!chosen || x.op.fpLength > chosen.op.fpLength) chosen = x;
     const fpBytes = chosen ? chosen.op.raw.subarray(chosen.op.fpOffset, chosen.op.fpOffset + chosen.op.fpLength) : null;
+    const fpNocase = chosen ? chosen.op.nocase : false;
 
     const bitChecks = this.flowbits.filter((f) => f.cmd === 'isset' || f.cmd === 'isnotset');
     const bitActions = this.flowbits.filter((f) => f.cmd !== 'isset' && f.cmd !== 'isnotset' && f.cmd !== 'noalert');
@@ -2035,6 +2039,7 @@ class RuleParser {
       stubOps,
       fpBuffer: chosen ? chosen.buffer : 0,
       fpBytes,
+      fpNocase,
       flowbitRole,
       varSlots: this.extractVars.size,
     };
@@ -2045,6 +2050,13 @@ class RuleParser {
     );
     return rule;
   }
+}
+
+/** An absolute content whose whole window (offset + depth, constants) lies within the first 64 bytes. */
+function pinnedToSmallWindow(o: ContentOp): boolean {
+  if (o.relative || o.depth === null || o.depth.v >= 0) return false;
+  const off = o.offset === null ? 0 : o.offset.v >= 0 ? Number.POSITIVE_INFINITY : o.offset.c;
+  return off + o.depth.c <= 64;
 }
 
 /** Does a '[' list opened before `at` close before the header ends ('->', '<>' or '(')? */

@@ -61,6 +61,8 @@ export interface CompiledRule extends Rule {
   /** Prefilter: 0 none, 1 payload, 2 stub; with the (case-folded) bytes to look for. */
   readonly fpBuffer: number;
   readonly fpBytes: Uint8Array | null;
+  /** The fast pattern's content is nocase (else the prefilter may compare exactly). */
+  readonly fpNocase: boolean;
   /** 0 set-only, 1 set+read, 2 read-only, 3 no flowbits (evaluation order within an action class). */
   readonly flowbitRole: number;
   readonly varSlots: number;

@@ -150,7 +150,8 @@ class SpecParser {
       if (typeof r === 'string') return this.err(at, 'port.invalid', r);
       if (r) return { k: 'port', lo: r[0], hi: r[1], at, len };
     }
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(word) && this.isKnownVar(word)) {
+    // a bare name where a variable fits: a known variable (addresses), or any name at all (ports are digits)
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(word) && (this.mode === 'port' || this.isKnownVar(word))) {
       this.issues.push({
         at,
         code: 'var.missing-dollar',

@@ -41,8 +41,12 @@ class RuleGroup {
   readonly stubFp: MultiPatternMatcher | null;
   constructor(rules: CompiledRule[]) {
     this.rules = rules;
-    const p = rules.filter((r) => r.fpBuffer === 1).map((r) => ({ bytes: r.fpBytes!, id: r.index }));
-    const s = rules.filter((r) => r.fpBuffer === 2).map((r) => ({ bytes: r.fpBytes!, id: r.index }));
+    const p = rules
+      .filter((r) => r.fpBuffer === 1)
+      .map((r) => ({ bytes: r.fpBytes!, nocase: r.fpNocase, id: r.index }));
+    const s = rules
+      .filter((r) => r.fpBuffer === 2)
+      .map((r) => ({ bytes: r.fpBytes!, nocase: r.fpNocase, id: r.index }));
     this.payloadFp = p.length ? new MultiPatternMatcher(p) : null;
     this.stubFp = s.length ? new MultiPatternMatcher(s) : null;
   }

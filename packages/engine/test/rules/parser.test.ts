@@ -122,6 +122,11 @@ describe('header', () => {
       "port range '9:3' has its low end above its high end",
     );
     expectOneError('alert tcp !any any -> any any (sid:1;)', '!any', "'!any' matches no address");
+    const rule = 'alert tcp any HTTP_PORTS -> any any (sid:1;)';
+    expect(problems(diagnose(rule))).toEqual([
+      ['error', 1, col(rule, 'HTTP_PORTS'), "variable 'HTTP_PORTS' used without '$'"],
+      ['warning', 1, col(rule, 'HTTP_PORTS'), "port variable 'HTTP_PORTS' is not set; using 'any'"],
+    ]);
     expectOneError('alert tcp [10.0.0.1 any -> any any (sid:1;)', '[10', "missing ']' in address list");
   });
 
