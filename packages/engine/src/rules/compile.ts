@@ -245,6 +245,8 @@ const UNSUPPORTED_MODIFIERS = new Set([
 
 interface OptionText {
   name: string;
+  /** What follows the name when it is not ':' (a syntax error reported by option()). */
+  junk?: string;
   /** Offset of the name in the statement text. */
   nameAt: number;
   value: string | null;
@@ -365,8 +367,21 @@ class Compiler {
   // One rule
 
   compileRule(st: Statement, index: number): CompiledRule | null {
-    const r = new RuleParser(this, st, index);
-    return r.parse();
+    try {
+      return new RuleParser(this, st, index).parse();
+    } catch (e) {
+      // a bug here must cost one rule, not the whole load
+      const p = st.map.at(0);
+      this.diags.add(
+        'error',
+        st.file,
+        p.line,
+        p.column,
+        'internal',
+        `internal error while reading this rule: ${(e as Error).message}`,
+      );
+      return null;
+    }
   }
 
   get spec(): SpecEvaluator {
@@ -553,6 +568,10 @@ class RuleParser {
 
     // action
     const act = tokens[0];
+    if (!act) {
+      this.err(optsStart >= 0 ? optsStart : 0, 'header.incomplete', "missing rule header before '('");
+      return optsStart;
+    }
     const a = act.t.toLowerCase();
     if (!ACTIONS.has(a)) {
       if (a === 'activate' || a === 'dynamic') {
@@ -817,7 +836,7 @@ class RuleParser {
     rest = rest.trimStart();
     if (rest === '') return { name, nameAt: at, value: null, valueAt: at + body.length };
     if (rest[0] !== ':') {
-      return { name: `${name}\u0000${rest}`, nameAt: at, value: null, valueAt: at + name.length + ws };
+      return { name, junk: rest, nameAt: at, value: null, valueAt: at + name.length + ws };
     }
     const v = rest.slice(1);
     const vlead = v.length - v.trimStart().length;
@@ -846,9 +865,8 @@ class RuleParser {
   }
 
   private option(o: OptionText): void {
-    if (o.name.includes('\u0000')) {
-      const [name, rest] = o.name.split('\u0000');
-      this.err(o.valueAt, 'option.syntax', `expected ':' after rule option '${name}', found '${rest}'`);
+    if (o.junk !== undefined) {
+      this.err(o.valueAt, 'option.syntax', `expected ':' after rule option '${o.name}', found '${o.junk}'`);
       return;
     }
     const name = o.name.toLowerCase();
@@ -1393,25 +1411,22 @@ class RuleParser {
   /** A number (decimal, 0x hex) or the name of a byte_extract variable defined earlier in the rule. */
   private operand(v: string, at: number, what: string, allowNegative: boolean): Operand | null {
     const t = v.trim();
+    const code = `option.${what.replace(/\s+/g, '-')}`;
     if (/^[+-]?\d+$/.test(t) || /^0x[0-9a-f]+$/i.test(t)) {
       const n = Number(t);
       if (n < 0 && !allowNegative) {
-        this.err(at, `option.${what}`, `${what} must be 0 or more, found ${t}`);
+        this.err(at, code, `${what} must be 0 or more, found ${t}`);
         return null;
       }
       if (Math.abs(n) > 0xffffffff) {
-        this.err(at, `option.${what}`, `${what} ${t} is out of range`);
+        this.err(at, code, `${what} ${t} is out of range`);
         return null;
       }
       return { c: n, v: -1 };
     }
     const slot = this.extractVars.get(t);
     if (slot !== undefined) return { c: 0, v: slot };
-    this.err(
-      at,
-      `option.${what}`,
-      `${what} '${t}' is not a number or a byte_extract variable defined earlier in the rule`,
-    );
+    this.err(at, code, `${what} '${t}' is not a number or a byte_extract variable defined earlier in the rule`);
     return null;
   }
 
@@ -1420,6 +1435,14 @@ class RuleParser {
     if (v === null) return;
     try {
       const t = parsePcreOption(v);
+      if (t.nestedQuantifier) {
+        this.report(
+          'warning',
+          o.valueAt,
+          'pcre.nested-quantifier',
+          `pcre ${t.display} repeats a group that itself repeats without bound; crafted input can make it backtrack for a very long time (JavaScript has no match limit)`,
+        );
+      }
       this.cur.push({
         op: OP_PCRE,
         re: new RegExp(t.source, t.flags),

@@ -31,6 +31,8 @@ export interface TranslatedPcre {
   anchored: boolean;
   /** The pattern text as written, for messages. */
   display: string;
+  /** An unbounded quantifier on a group that contains one: may backtrack catastrophically on crafted input. */
+  nestedQuantifier: boolean;
 }
 
 export class PcreError extends Error {
@@ -119,6 +121,7 @@ export function parsePcreOption(value: string): TranslatedPcre {
     relative,
     anchored: opts.A || t.anchoredG,
     display: `/${pattern}/${flagText}`,
+    nestedQuantifier: t.nested,
   };
 }
 
@@ -170,6 +173,7 @@ interface Translated {
   source: string;
   ignoreCase: boolean;
   anchoredG: boolean;
+  nested: boolean;
 }
 
 function translatePattern(p: string, opts: PcreOptions, base: number): Translated {
@@ -186,6 +190,15 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
   // option state per group: s, m, x (handled here); i is global in JS
   let cur = { s: opts.s, m: opts.m, x: opts.x };
   const stack: { s: boolean; m: boolean; x: boolean }[] = [];
+  // Catastrophic-backtracking shape: an unbounded quantifier applied to a group that itself contains one, e.g.
+  // (a+)+ or (?:x*y)*. JavaScript has no match limit, so such a pattern is reported (PCRE would stop at its limit).
+  const unboundedIn: boolean[] = [false];
+  let closedGroupUnbounded = false;
+  let nested = false;
+  const unboundedQuantifier = (afterUnboundedGroup: boolean) => {
+    if (afterUnboundedGroup) nested = true;
+    unboundedIn[unboundedIn.length - 1] = true;
+  };
 
   const quantifierFollowUp = () => {
     // after a quantifier: possessive '+', lazy '?', and the G (ungreedy) inversion
@@ -209,6 +222,9 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
       while (i < p.length && p[i] !== '\n') i++;
       continue;
     }
+    // did the previous token close a group containing an unbounded quantifier? (only a quantifier right after counts)
+    const afterUnboundedGroup = closedGroupUnbounded;
+    closedGroupUnbounded = false;
     if (c === '\\') {
       const r = translateEscape(p, i, false, totalGroups, groups, fail);
       if (r.anchorStart) {
@@ -231,6 +247,7 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
       if (p[i + 1] === '*') fail(`backtracking verb '${p.slice(i, p.indexOf(')', i) + 1)}' is not supported`, i);
       if (p[i + 1] !== '?') {
         stack.push(cur);
+        unboundedIn.push(false);
         cur = { ...cur };
         groups++;
         out += '(';
@@ -254,6 +271,7 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
       ) {
         const len = rest.startsWith('<') ? 4 : 3;
         stack.push(cur);
+        unboundedIn.push(false);
         cur = { ...cur };
         out += p.slice(i, i + len);
         i += len;
@@ -263,6 +281,7 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
       const named = /^(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')/.exec(rest);
       if (named) {
         stack.push(cur);
+        unboundedIn.push(false);
         cur = { ...cur };
         groups++;
         out += `(?<${named[1] ?? named[2]}>`;
@@ -305,6 +324,8 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
           cur = next; // applies to the rest of the enclosing group
         } else {
           stack.push(cur);
+          unboundedIn.push(false);
+          unboundedIn.push(false);
           cur = next;
           out += '(?:';
         }
@@ -316,13 +337,17 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
     }
     if (c === ')') {
       cur = stack.pop() ?? cur;
+      const had = unboundedIn.length > 1 ? unboundedIn.pop()! : false;
+      if (had) unboundedIn[unboundedIn.length - 1] = true;
       out += ')';
       i++;
       lastWasAtom = true;
+      closedGroupUnbounded = had;
       continue;
     }
     if (c === '*' || c === '+' || c === '?') {
       if (!lastWasAtom) fail(`quantifier '${c}' does not follow anything`, i);
+      if (c !== '?') unboundedQuantifier(afterUnboundedGroup);
       out += c;
       i++;
       quantifierFollowUp();
@@ -332,6 +357,7 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
     if (c === '{') {
       const q = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i));
       if (q && lastWasAtom) {
+        if (q[2] !== undefined && q[3] === '') unboundedQuantifier(afterUnboundedGroup);
         out += q[0];
         i += q[0].length;
         quantifierFollowUp();
@@ -388,7 +414,7 @@ function translatePattern(p: string, opts: PcreOptions, base: number): Translate
     lastWasAtom = true;
   }
   if (stack.length > 0) fail("missing ')'", p.length);
-  return { source: out, ignoreCase, anchoredG };
+  return { source: out, ignoreCase, anchoredG, nested };
 }
 
 function applyInline(f: string, on: boolean, st: { s: boolean; m: boolean; x: boolean }): void {

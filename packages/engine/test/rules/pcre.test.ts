@@ -117,3 +117,20 @@ describe('PCRE semantics on bytes', () => {
     expect(new RegExp(n.source, n.flags).exec('axxbyyb')?.[0]).toBe('axxbyyb');
   });
 });
+
+describe('catastrophic backtracking shape', () => {
+  it('flags an unbounded quantifier on a group that contains one, and nothing else', () => {
+    for (const p of ['"/(a+)+b/"', '"/(?:x*y)*z/"', '"/((ab)*c)+/"', '"/(a|b+){2,}/"', '"/(a+) +/x"']) {
+      expect(parsePcreOption(p).nestedQuantifier, p).toBe(true);
+    }
+    for (const p of ['"/(a+)b*/"', '"/(ab)+/"', '"/a+b+/"', '"/(a+)?/"', '"/(a+){2}/"', '"/[(]+x*/"']) {
+      expect(parsePcreOption(p).nestedQuantifier, p).toBe(false);
+    }
+  });
+});
+
+describe('unbalanced groups', () => {
+  it('an extra ) is a load error', () => {
+    expect(error('"/a)b/"')[1]).toMatch(/^pcre pattern \/a\)b\/ cannot run in JavaScript: .*Unmatched '\)'/);
+  });
+});
