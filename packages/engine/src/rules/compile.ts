@@ -569,7 +569,7 @@ class RuleParser {
     // action
     const act = tokens[0];
     if (!act) {
-      this.err(optsStart >= 0 ? optsStart : 0, 'header.incomplete', "missing rule header before '('");
+      this.err(Math.max(optsStart, 0), 'header.incomplete', "missing rule header before '('");
       return optsStart;
     }
     const a = act.t.toLowerCase();
