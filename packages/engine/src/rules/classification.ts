@@ -23,7 +23,7 @@ export type ClassificationTable = ReadonlyMap<string, Classification>;
 
 export const DEFAULT_PRIORITY = 3;
 
-export const DEFAULT_CLASSIFICATION_CONFIG = `# Snort classification table (the standard Snort 2.9 classtypes).
+export const DEFAULT_CLASSIFICATION_CONFIG = `# Snort classification table: the standard Snort 2.9 classtypes (etc/classification.config of the Snort/VRT rules).
 # config classification: shortname,short description,priority
 # Priority 1 is the most severe; wmi-detect reports it as EVE alert.severity.
 
@@ -55,16 +55,16 @@ config classification: non-standard-protocol,Detection of a Non-Standard Protoco
 config classification: protocol-command-decode,Generic Protocol Command Decode,3
 config classification: web-application-activity,Access to a Potentially Vulnerable Web Application,2
 config classification: web-application-attack,Web Application Attack,1
-config classification: misc-activity,Misc Activity,3
+config classification: misc-activity,Misc activity,3
 config classification: misc-attack,Misc Attack,2
-config classification: icmp-event,Generic ICMP Event,3
+config classification: icmp-event,Generic ICMP event,3
 config classification: inappropriate-content,Inappropriate Content was Detected,1
 config classification: policy-violation,Potential Corporate Privacy Violation,1
 config classification: default-login-attempt,Attempt to Login By a Default Username and Password,2
 config classification: sdf,Sensitive Data was Transmitted Across the Network,2
-config classification: file-format,Known Malicious File or File Based Exploit,1
-config classification: malware-cnc,Known Malware Command and Control Traffic,1
-config classification: client-side-exploit,Known Client Side Exploit Attempt,1
+config classification: file-format,Known malicious file or file based exploit,1
+config classification: malware-cnc,Known malware command and control traffic,1
+config classification: client-side-exploit,Known client side exploit attempt,1
 `;
 
 /** Parse a classification.config text. Malformed lines become diagnostics; later definitions replace earlier ones. */

@@ -160,6 +160,8 @@ describe('rules/classification.config', () => {
     });
     expect(table.get('attempted-admin')?.description).toBe('Attempted Administrator Privilege Gain');
     expect(table.get('tcp-connection')?.priority).toBe(4);
+    expect(table.get('misc-activity')?.description).toBe('Misc activity');
+    expect(table.get('shellcode-detect')?.description).toBe('Executable Code was Detected');
     expect(table.size).toBe(38);
   });
 });
