@@ -46,4 +46,6 @@ export type DecodeProblem =
   | 'ip_fragment_timeout'
   | 'truncated_transport'
   | 'bad_tcp_header'
+  // Added by the packet decoder: a UDP length field below the 8-byte header (not a truncation, a lie).
+  | 'bad_udp_header'
   | 'unsupported_transport';
