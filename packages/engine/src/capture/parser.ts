@@ -72,6 +72,11 @@ export class CaptureParser implements FormatHost {
     return this.carryLen > 0 || this.skip > 0 ? this.unitStart : this.bytesIn;
   }
 
+  /** pcap: the snaplen from the file header (pcapng interfaces each have their own). */
+  get snaplen(): number | null {
+    return this.fmt instanceof PcapFormat && this.fmt.linkType >= 0 ? this.fmt.snaplen : null;
+  }
+
   /** pcap: the file's link type (frames carry their own, which is what matters for pcapng). */
   get linkType(): number | null {
     return this.fmt instanceof PcapFormat && this.fmt.linkType >= 0 ? this.fmt.linkType : null;

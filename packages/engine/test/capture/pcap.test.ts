@@ -25,6 +25,7 @@ describe('classic pcap', () => {
         expect(error).toBeNull();
         expect(parser.format).toBe('pcap');
         expect(parser.linkType).toBe(101);
+        expect(parser.snaplen).toBe(2000);
         // ns files: 123456789 ns → 123456 µs, 999 ns → 0 µs, 999999999 ns → 999999 µs (rounded down).
         expect(frames.map((f) => f.tsUs)).toEqual([1600000000_123456, 1600000001_000000, 1600000002_999999]);
         expect(frames.map((f) => f.data)).toEqual([Array.from(F1), Array.from(F2), Array.from(F3)]);
