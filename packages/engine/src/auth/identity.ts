@@ -34,7 +34,7 @@ export const AUTHN = {
 
 export type AuthTypeName = 'none' | 'spnego' | 'ntlmssp' | 'schannel' | 'kerberos' | 'netlogon' | 'unknown';
 
-export function authTypeName(authType: number): AuthTypeName {
+export function identityAuthType(authType: number): AuthTypeName {
   switch (authType) {
     case AUTHN.NONE:
       return 'none';
@@ -101,7 +101,7 @@ export interface AuthIdentity {
 /** Parses a sec_trailer auth_value. `authValue` is the auth_length bytes after the 8-byte sec_trailer. */
 export function identityFromAuthValue(authType: number, authValue: Uint8Array): AuthIdentity {
   const id: AuthIdentity = {
-    auth_type: authTypeName(authType),
+    auth_type: identityAuthType(authType),
     auth_type_code: authType,
     carriesIdentity: false,
     problems: [],

@@ -21,7 +21,7 @@ export {
   AUTHN,
   type AuthIdentity,
   type AuthTypeName,
-  authTypeName,
+  identityAuthType,
   identityFromAuthValue,
   identityRecord,
 } from './identity.js';
