@@ -16,6 +16,9 @@ export class HalfStream {
   isnKnown = false;
   /** This side's SYN (client) or SYN-ACK (server) was seen. */
   synSeen = false;
+  /** Midstream, before the first data: highest sequence number of this side's bare ACKs (see midstreamStart). */
+  ackOnlySeq = 0;
+  ackOnlyValid = false;
   /** This side sent a packet without SYN (an ACK, data, FIN): used for midstream `established`. */
   sawNonSyn = false;
   finSeen = false;

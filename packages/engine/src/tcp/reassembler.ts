@@ -7,8 +7,9 @@
  *
  * Connections. Keyed by the 4-tuple in either direction (ConnectionTable). The client is the sender of the SYN, or
  * the receiver of the SYN-ACK. A connection whose SYN was not captured is picked up midstream (`midstream: true`)
- * and each direction starts at the first sequence number seen from it (a pure ACK counts: its sequence number is
- * the next byte). Roles of a midstream pickup, in order: the SYN-ACK's receiver if one is seen first; else the
+ * and each direction starts at the first sequence number seen from it: that of its first bare ACK, or of its first
+ * data if that is one byte above (the ACK was a keep-alive or window probe, which use the number one below the
+ * next byte) — see midstreamStart. Roles of a midstream pickup, in order: the SYN-ACK's receiver if one is seen first; else the
  * endpoint with a port below 1024 when only one has one (135, 445, 593); else the endpoint with the lower port
  * (Windows' dynamic RPC endpoints are allocated at boot and tend to sit below the clients' ephemeral ports); on
  * equal ports, the destination of the first packet. An RST never creates a connection.
@@ -16,7 +17,8 @@
  * Established (`flow:established`): SYN-ACK seen and then an ACK from the client (the three-way handshake), or
  * both sides have sent a packet other than a SYN (midstream pickup, or a handshake with a lost SYN-ACK). Snort and
  * Suricata with midstream pickup call a picked-up session established at once; `midstreamEstablished:
- * 'immediate'` does that (one-sided captures need it), the default waits for the other side.
+ * 'immediate'` does that (one-sided captures need it), the default waits for the other side. Until it is
+ * established a connection has the half-open idle timeout.
  *
  * Closing. FIN: a direction is complete when its FIN is reached in order; when both are, the connection closes
  * with 'fin'. RST: closes with 'rst' at once if its sequence number is within rstSeqWindowBytes of the sender's
@@ -361,8 +363,13 @@ export class TcpReassembler {
     } else {
       h.sawNonSyn = true;
       if (!h.started) {
-        h.started = true;
-        h.nextSeq = seq;
+        if (pkt.payload.length > 0 || (flags & TCP_FIN) !== 0) {
+          h.started = true;
+          h.nextSeq = h.ackOnlyValid ? this.midstreamStart(h.ackOnlySeq, seq) : seq;
+        } else if (!h.ackOnlyValid || seqDiff(seq, h.ackOnlySeq) > 0) {
+          h.ackOnlySeq = seq;
+          h.ackOnlyValid = true;
+        }
       }
     }
 
@@ -417,6 +424,22 @@ export class TcpReassembler {
     if (ackAdvanced && conn.payloadOn && !conn.closed) this.ackSkip(peer, now);
 
     if (h.finished && peer.finished && !conn.closed) this.close(conn, 'fin', now);
+  }
+
+  /**
+   * Where a midstream direction starts, given the sequence number of its bare ACKs (`ackOnly`, the sender's next
+   * byte as it claimed before sending data) and of its first data or FIN (`first`):
+   *   - first is one above ackOnly: the ACK was a keep-alive or window probe (sequence number one below the next
+   *     byte); start at the data, there is no hole;
+   *   - first is behind ackOnly: it is data sent before the ACK, i.e. a retransmission (Windows' 1-byte keep-alive
+   *     included); start at ackOnly so it is dropped as old;
+   *   - first is further ahead: bytes between were lost; start at ackOnly so they are reported as a gap;
+   *   - implausibly far either way: the ACK tells nothing; start at the data.
+   */
+  private midstreamStart(ackOnly: number, first: number): number {
+    const d = seqDiff(first, ackOnly);
+    if (d === 1 || d > this.options.rstSeqWindowBytes || d < -this.options.rstSeqWindowBytes) return first;
+    return ackOnly;
   }
 
   private updateEstablished(conn: TcpConnection, dir: Direction, flags: number): void {

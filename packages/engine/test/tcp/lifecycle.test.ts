@@ -277,6 +277,30 @@ describe('midstream pickup', () => {
     expect(r.stats().midstreamPickups).toBe(1);
   });
 
+  it('a bare ACK does not fix the starting sequence number (a keep-alive would open a bogus hole)', () => {
+    const { r, rec, c, s } = setup();
+    c({ seq: 41_999, ack: 9_000, flags: ACK }); // keep-alive probe: one below the next byte, no payload
+    c({ seq: 42_000, ack: 9_000, flags: PA, data: 'request' });
+    s({ seq: 9_000, ack: 42_007, flags: PA, data: 'response' });
+    expect(rec.stream(1, 0)).toBe('request');
+    expect(rec.stream(1, 1)).toBe('response');
+    expect(r.stats().gaps).toBe(0);
+    expect(r.stats().bufferedBytesPeak).toBe(0);
+  });
+
+  it("a bare ACK's number holds: a later 1-byte keep-alive below it is old, a hole after it is a gap", () => {
+    const { r, rec, c, s } = setup({ ackGapSkip: false });
+    s({ seq: 9_000, ack: 42_000, flags: ACK }); // server's next byte is 9000
+    s({ seq: 8_999, ack: 42_000, flags: ACK, data: '\0' }); // Windows keep-alive: one old garbage byte
+    c({ seq: 42_000, ack: 9_000, flags: ACK }); // client's next byte is 42000
+    c({ seq: 42_005, ack: 9_000, flags: PA, data: 'fghij' }); // 42000..42004 were lost
+    s({ seq: 9_000, ack: 42_000, flags: PA, data: 'resp' });
+    r.closeAll();
+    expect(rec.stream(1, 1)).toBe('resp');
+    expect(rec.stream(1, 0)).toBe('[gap 5]fghij');
+    expect(r.stats().retransmittedBytes).toBe(1);
+  });
+
   it('with both ports ephemeral the lower port is the server; on equal ports the first packet goes to the server', () => {
     const hi = { ip: '10.1.1.1', port: 62011 };
     const lo = { ip: '10.1.1.2', port: 49668 };
