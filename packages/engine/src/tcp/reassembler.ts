@@ -334,7 +334,9 @@ export class TcpReassembler {
     const peer = dir === 0 ? conn.s2c : conn.c2s;
 
     if ((flags & TCP_RST) !== 0) {
-      if (h.started && Math.abs(seqDiff(tcp.seq, h.nextSeq)) > this.options.rstSeqWindowBytes) {
+      // Sender's next byte, if known (its data, its SYN, or in midstream its bare ACKs).
+      const expected = h.started ? h.nextSeq : h.ackOnlyValid ? h.ackOnlySeq : -1;
+      if (expected !== -1 && Math.abs(seqDiff(tcp.seq, expected)) > this.options.rstSeqWindowBytes) {
         this.s.rstIgnored++;
         return;
       }

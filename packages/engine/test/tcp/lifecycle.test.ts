@@ -176,6 +176,17 @@ describe('closing', () => {
     expect(r.stats().rstIgnored).toBe(1);
   });
 
+  it('checks a midstream RST against the sequence number of the bare ACKs seen before it', () => {
+    const { r, rec, c, s } = setup({ rstSeqWindowBytes: 65536 });
+    c({ seq: 5_000, ack: 9_000, flags: ACK });
+    s({ seq: 9_000, ack: 5_000, flags: ACK });
+    s({ seq: 3_000_000, ack: 5_000, flags: RST }); // blind
+    expect(rec.closes()).toEqual([]);
+    s({ seq: 9_000, ack: 5_000, flags: RA, ts: 4 });
+    expect(rec.closes()).toEqual([{ conn: 1, reason: 'rst', ts: 4 }]);
+    expect(r.stats().rstIgnored).toBe(1);
+  });
+
   it('refused connection: SYN then RST-ACK closes with rst, never established', () => {
     const { r, rec, c, s } = setup();
     expect(snap(c({ seq: CISN, flags: SYN }))?.established).toBe(false);
