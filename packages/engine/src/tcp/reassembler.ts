@@ -9,10 +9,10 @@
  * the receiver of the SYN-ACK. A connection whose SYN was not captured is picked up midstream (`midstream: true`)
  * and each direction starts at the first sequence number seen from it: that of its first bare ACK, or of its first
  * data if that is one byte above (the ACK was a keep-alive or window probe, which use the number one below the
- * next byte) — see midstreamStart. Roles of a midstream pickup, in order: the SYN-ACK's receiver if one is seen first; else the
- * endpoint with a port below 1024 when only one has one (135, 445, 593); else the endpoint with the lower port
- * (Windows' dynamic RPC endpoints are allocated at boot and tend to sit below the clients' ephemeral ports); on
- * equal ports, the destination of the first packet. An RST never creates a connection.
+ * next byte) — see midstreamStart. Roles of a midstream pickup, in order: the SYN-ACK's receiver if one is seen
+ * first; else the endpoint with a port below 1024 when only one has one (135, 445, 593); else the endpoint with the
+ * lower port (Windows' dynamic RPC endpoints are allocated at boot and tend to sit below the clients' ephemeral
+ * ports); on equal ports, the destination of the first packet. An RST never creates a connection.
  *
  * Established (`flow:established`): SYN-ACK seen and then an ACK from the client (the three-way handshake), or
  * both sides have sent a packet other than a SYN (midstream pickup, or a handshake with a lost SYN-ACK). Snort and
@@ -41,7 +41,10 @@
  *     largest buffer is flushed);
  *   - the connection closes for any reason (buffered data is delivered after a gap, never silently dropped).
  * A hole is skipped only when data (or the FIN) beyond it has been seen, so a gap is always bounded by bytes the
- * sender really sent. The consumer resynchronises after a gap (DCE/RPC: at the next PDU header).
+ * sender really sent. The consumer resynchronises after a gap (DCE/RPC: at the next PDU header). A frame cut short
+ * by the capture's snaplen carries only part of its segment: the rest becomes a gap of exactly the missing bytes.
+ * On the corpus, every connection's two streams equal tshark's `follow,tcp` output, holes included, except where
+ * tshark is wrong (test/tcp/real-captures.test.ts).
  *
  * Payload opt-out: the consumer's wantsPayload() is polled before each payload-carrying packet is buffered or
  * delivered. Once it says false the connection's buffers are freed and its payload is never looked at again; the
