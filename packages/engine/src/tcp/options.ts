@@ -36,7 +36,10 @@ export interface ReassemblyOptions {
    * inspecting a connection the endpoints still use.
    */
   rstSeqWindowBytes: number;
-  /** Pick up connections whose SYN was not captured. When false, packets of unknown connections without SYN are ignored. */
+  /**
+   * Pick up connections whose SYN was not captured. When false, packets of unknown connections without SYN are
+   * ignored.
+   */
   midstream: boolean;
   /**
    * When a midstream pickup counts as established (`flow:established`): 'both_directions' (default) once each side
