@@ -327,19 +327,63 @@ export class PduFramer {
       this.carryLen = 0;
       return off;
     }
+    // midstream: this chunk starts inside a PDU; the next chunk start may be a header (see detectHunt)
     this.mode = MODE_HUNT;
     this.huntMask = this.firstMask;
-    // drop the first byte and hunt from the next one
-    if (this.carryLen > 0) this.dropCarryHead(1);
-    else {
-      this.countHunted(1);
-      off++;
-    }
-    return off;
+    const dropped = this.carryLen + end - off;
+    this.carryLen = 0;
+    this.countHunted(dropped);
+    return end;
   }
 
-  /** HUNT: look for the next plausible header in carry + data. */
+  /**
+   * HUNT before the direction is recognised (midstream pickup, leading gap). Only a chunk start can be taken for a
+   * PDU start here: a sender begins each PDU it writes in a new segment unless it coalesces them, so the next
+   * segment boundary soon lines up with a header — while DCE/RPC carried inside another protocol (SMB named pipes:
+   * PDUs behind an SMB2 header) never sits there and must not make an SMB connection look like DCE/RPC over TCP.
+   * tshark's dcerpc_tcp heuristic applies the same rule.
+   */
+  private detectHunt(data: Uint8Array, off: number, end: number): number {
+    const mask = this.huntMask;
+    if (this.carryLen > 0) {
+      // a chunk start that was too short to judge, continued by this chunk
+      const joinEnd = this.fillJoin(data, off, end);
+      const r = probeHeader(this.join, 0, joinEnd, mask, this.maxFrag);
+      if (r === PROBE_YES) {
+        this.resynced();
+        this.ensure(HEADER_LENGTH);
+        this.buf.set(this.carry.subarray(0, this.carryLen), 0);
+        this.bufLen = this.carryLen;
+        this.carryLen = 0;
+        return off;
+      }
+      if (r === PROBE_NEED_MORE) {
+        this.appendCarry(data, off, end);
+        return end;
+      }
+      const dropped = this.carryLen + end - off;
+      this.carryLen = 0;
+      this.countHunted(dropped);
+      return end;
+    }
+    if (off === 0) {
+      const r = probeHeader(data, 0, end, mask, this.maxFrag);
+      if (r === PROBE_YES && this.chainPlausible(data, 0, end)) {
+        this.resynced();
+        return 0;
+      }
+      if (r === PROBE_NEED_MORE) {
+        this.appendCarry(data, 0, end);
+        return end;
+      }
+    }
+    this.countHunted(end - off);
+    return end;
+  }
+
+  /** HUNT inside a recognised stream (after a gap or a broken header): the next plausible header anywhere. */
   private hunt(data: Uint8Array, off: number, end: number): number {
+    if (this.verdict === 'unknown') return this.detectHunt(data, off, end);
     const mask = this.huntMask;
     const maxFrag = this.maxFrag;
     // 1. candidates that start in the carried bytes (they straddle into data)
@@ -437,13 +481,8 @@ export class PduFramer {
     this.stats.skippedBytes += n;
     if (this.verdict !== 'unknown') return;
     this.huntBudget -= n;
-    if (this.huntBudget < 0) {
-      this.report(
-        'resync-failed',
-        `no DCE/RPC PDU header within the first ${this.detectHuntLimit} bytes of this direction`,
-      );
-      this.declareDead();
-    }
+    // Not a problem, a verdict: most midstream connections are simply not DCE/RPC (stats: verdict, deadBytes).
+    if (this.huntBudget < 0) this.declareDead();
   }
 
   private declareDead(): void {

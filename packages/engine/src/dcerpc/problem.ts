@@ -29,9 +29,7 @@ export type FramerProblemKind =
   | 'frag-length-too-short'
   | 'frag-length-too-long'
   /** Bytes missing from the stream (TCP gap): the partial PDU, if any, is dropped. */
-  | 'gap'
-  /** The hunt for a PDU boundary gave up after its byte budget. */
-  | 'resync-failed';
+  | 'gap';
 
 /** Per-connection state problems (connection.ts). */
 export type ConnectionProblemKind =

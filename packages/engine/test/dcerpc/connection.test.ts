@@ -190,8 +190,10 @@ describe('DcerpcConnection: recognition', () => {
 
   it('picks up a midstream connection inside a PDU, and with client/server guessed the wrong way round', () => {
     const { c, rec } = conn({ midstream: true });
-    // client direction starts 60 bytes into a request; then a whole request follows
-    c.onData(0, concat(SHARPWMI.setClientInfoEx.subarray(60), SHARPWMI.serverAlive2), 1);
+    // client direction starts 60 bytes into a request; then a whole request follows in the next segment
+    c.onData(0, SHARPWMI.setClientInfoEx.subarray(60), 1);
+    expect(c.isDcerpc).toBeUndefined();
+    c.onData(0, SHARPWMI.serverAlive2, 2);
     expect(c.isDcerpc).toBe(true);
     expect(rec.seen.map((s) => [s.ptype, s.opnum])).toEqual([[0, 5]]);
     // a midstream connection whose "client" side actually carries responses

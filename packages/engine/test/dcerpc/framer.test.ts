@@ -119,17 +119,41 @@ describe('PduFramer: first bytes of a direction', () => {
     expect(sink.hex()).toEqual(hexes([SHARPWMI.bind]));
   });
 
-  it('hunts for the first PDU on a midstream pickup and accepts server types in either direction', () => {
-    // the capture starts 100 bytes into the sealed ExecQuery request, followed by a whole request
-    const stream = concat(SHARPWMI.sealedExecQuery.subarray(100), SHARPWMI.setClientInfoEx);
+  it('hunts for the first PDU on a midstream pickup at the next segment start', () => {
+    // the capture starts 100 bytes into the sealed ExecQuery request (two segments), then a new segment, a request
     const sink = new Collect();
     const f = new PduFramer(0, sink, { firstPduMask: FIRST_PDU_CLIENT | FIRST_PDU_SERVER, huntOnFirstMiss: true });
-    f.push(stream.subarray(0, 150), 1);
-    f.push(stream.subarray(150), 2);
+    f.push(SHARPWMI.sealedExecQuery.subarray(100, 250), 1);
+    f.push(SHARPWMI.sealedExecQuery.subarray(250), 2);
+    expect(f.verdict).toBe('unknown');
+    f.push(SHARPWMI.setClientInfoEx, 3);
     expect(sink.hex()).toEqual(hexes([SHARPWMI.setClientInfoEx]));
     expect(f.verdict).toBe('dcerpc');
     expect(f.stats.skippedBytes).toBe(280);
     expect(f.stats.resyncs).toBe(1);
+  });
+
+  it('before recognition, a header in the middle of a chunk is not taken for a PDU start', () => {
+    // DCE/RPC behind another protocol's header (an SMB2 WRITE on a named pipe) must not make the connection DCE/RPC
+    const smb2Write = concat(
+      fromHex('00 00 00 e4 fe 53 4d 42 40 00 01 00 00 00 00 00 09 00'),
+      new Uint8Array(50 + 48), // rest of the 64-byte SMB2 header, 48-byte WRITE request
+      SHARPWMI.bind,
+    );
+    const sink = new Collect();
+    const f = new PduFramer(0, sink, {
+      firstPduMask: FIRST_PDU_CLIENT | FIRST_PDU_SERVER,
+      huntOnFirstMiss: true,
+      detectHuntLimit: 1000,
+    });
+    for (let i = 0; i < 5; i++) f.push(smb2Write, i);
+    expect(sink.pdus).toEqual([]);
+    expect(f.verdict).toBe('not-dcerpc');
+    // a midstream tail and the next PDU coalesced in one chunk: the PDU is skipped, the next chunk start is found
+    const g = client({ firstPduMask: FIRST_PDU_CLIENT, huntOnFirstMiss: true });
+    g.f.push(concat(SHARPWMI.sealedExecQuery.subarray(100), SHARPWMI.setClientInfoEx), 1);
+    g.f.push(SHARPWMI.serverAlive2, 2);
+    expect(g.sink.hex()).toEqual(hexes([SHARPWMI.serverAlive2]));
   });
 
   it('gives up hunting after its byte budget', () => {
@@ -140,7 +164,8 @@ describe('PduFramer: first bytes of a direction', () => {
     expect(f.verdict).toBe('unknown');
     f.push(noise.subarray(600), 2);
     expect([f.verdict, f.mode]).toEqual(['not-dcerpc', MODE_DEAD]);
-    expect(sink.problems.map((p) => p[0])).toEqual(['resync-failed']);
+    // not DCE/RPC is a verdict, not a problem: nothing is reported
+    expect(sink.problems).toEqual([]);
   });
 });
 
@@ -262,7 +287,8 @@ describe('PduFramer: gaps', () => {
   it('a leading gap makes the first bytes a hunt rather than a verdict', () => {
     const { sink, f } = client();
     f.gap(500);
-    f.push(concat(SHARPWMI.sealedExecQuery.subarray(200), SHARPWMI.serverAlive2), 1);
+    f.push(SHARPWMI.sealedExecQuery.subarray(200), 1);
+    f.push(SHARPWMI.serverAlive2, 2);
     expect(f.verdict).toBe('dcerpc');
     expect(sink.hex()).toEqual(hexes([SHARPWMI.serverAlive2]));
   });
