@@ -32,8 +32,6 @@ export class CallEntry {
     readonly opnum: number,
     /** The context entry the request's p_cont_id resolved to when the request was seen (undefined if unknown). */
     readonly iface: ContextEntry | undefined,
-    /** Object UUID (DCOM IPID) of the request, when PFC_OBJECT_UUID was set. */
-    readonly objectUuid: string | undefined,
     readonly littleEndian: boolean,
     /** Effective security context of the request. */
     readonly auth: AuthInfo | null,

@@ -71,6 +71,8 @@ export interface SecurityContext {
   readonly authContextId: number;
   authType: number;
   authLevel: number;
+  /** The current (type, level, id) as an immutable AuthInfo, shared by the events that carry it. */
+  info: AuthInfo;
   /** PTYPE of the first PDU that carried it. */
   readonly firstPtype: number;
   readonly firstTsUs: number;
@@ -491,18 +493,25 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   private ownAuth(ev: DcePduEvent, t: SecTrailer | null, tsUs: number): void {
     if (t === null) return;
     ev.auth = t;
-    const info: AuthInfo = { authType: t.authType, authLevel: t.authLevel, authContextId: t.contextId };
-    ev.effectiveAuth = info;
     const sc = this.securityContexts.get(t.contextId);
     if (sc) {
       sc.pdus++;
-      sc.authType = t.authType;
-      sc.authLevel = t.authLevel;
-    } else if (this.securityContexts.size < this.maxSecurityContexts) {
+      if (sc.authType !== t.authType || sc.authLevel !== t.authLevel) {
+        sc.authType = t.authType;
+        sc.authLevel = t.authLevel;
+        sc.info = { authType: t.authType, authLevel: t.authLevel, authContextId: t.contextId };
+      }
+      ev.effectiveAuth = sc.info;
+      return;
+    }
+    const info: AuthInfo = { authType: t.authType, authLevel: t.authLevel, authContextId: t.contextId };
+    ev.effectiveAuth = info;
+    if (this.securityContexts.size < this.maxSecurityContexts) {
       this.securityContexts.set(t.contextId, {
         authContextId: t.contextId,
         authType: t.authType,
         authLevel: t.authLevel,
+        info,
         firstPtype: ev.ptype,
         firstTsUs: tsUs,
         pdus: 1,
@@ -523,7 +532,6 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
       p.contextId,
       p.opnum,
       entry,
-      ev.objectUuid,
       ev.littleEndian,
       ev.effectiveAuth,
       sealed,

@@ -24,9 +24,14 @@ export class SecTrailer {
     readonly contextId: number,
     /** Offset of the sec_trailer inside the PDU. */
     readonly offset: number,
-    /** auth_value: a view into the PDU bytes (copy to keep beyond the PDU callback). */
-    readonly value: Uint8Array,
+    /** The PDU the trailer belongs to (a view: valid during the PDU callback). */
+    private readonly pdu: Uint8Array,
   ) {}
+
+  /** auth_value: a view into the PDU bytes (copy to keep beyond the PDU callback); built on access. */
+  get value(): Uint8Array {
+    return this.pdu.subarray(this.offset + 8);
+  }
 
   /** Level 6 (packet privacy): the stub before the trailer is encrypted. */
   get sealed(): boolean {
@@ -53,7 +58,7 @@ export function decodeSecTrailer(
       `auth_length ${authLength} + 8-byte sec_trailer does not fit after the ${fixedEnd}-byte fixed part of a ${fragLength}-byte PDU`,
     );
   }
-  return new SecTrailer(b[at], b[at + 1], b[at + 2], b[at + 3], readU32(b, at + 4, le), at, b.subarray(at + 8));
+  return new SecTrailer(b[at], b[at + 1], b[at + 2], b[at + 3], readU32(b, at + 4, le), at, b);
 }
 
 /** The stub-carrying part of request/response/fault results. */

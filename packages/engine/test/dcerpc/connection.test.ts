@@ -518,7 +518,15 @@ describe('DcerpcConnection: authentication', () => {
     const { c, rec, cli } = conn();
     cli(WMIEXEC.bind, WMIEXEC.auth3);
     expect([...c.securityContexts.values()]).toEqual([
-      { authContextId: 79231, authType: 10, authLevel: 6, firstPtype: 11, firstTsUs: 1_000_000, pdus: 2 },
+      {
+        authContextId: 79231,
+        authType: 10,
+        authLevel: 6,
+        info: { authType: 10, authLevel: 6, authContextId: 79231 },
+        firstPtype: 11,
+        firstTsUs: 1_000_000,
+        pdus: 2,
+      },
     ]);
     expect(rec.raw[1].auth?.value[8]).toBe(3); // NTLMSSP AUTHENTICATE carried by auth3
     expect(c.contexts.get(0)?.auth).toEqual({ authType: 10, authLevel: 6, authContextId: 79231 });
