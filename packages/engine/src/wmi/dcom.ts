@@ -314,12 +314,18 @@ export function classFactoryRequest(opnum: number, r: NdrReader): DcomInsight | 
   return r.ok ? { iids: [iid] } : undefined;
 }
 
-/** A response whose first out-parameter is one interface pointer (CreateInstance, NTLMLogin, …): its IPID. */
+/**
+ * A response whose first out-parameter is one interface pointer: its IPID. `[out] I** pp` (CreateInstance,
+ * NTLMLogin) travels as one referent id + the MInterfacePointer; `[in, out, unique] I** pp` (OpenNamespace's
+ * ppWorkingNamespace) as the outer pointer's referent, then the inner one's, then the MInterfacePointer.
+ */
 export function interfacePointerResponse(
   r: NdrReader,
   where: string,
   problems: ParseProblem[],
+  inOut = false,
 ): DcomInsight | undefined {
+  if (inOut && r.pointer(`${where}.outer`) === 0) return undefined;
   const data = readInterfacePointer(r, where);
   if (data === null) return undefined;
   const o = parseObjRef(data);

@@ -110,7 +110,7 @@ export function isDecodedInterface(iface: string): boolean {
 /** True when decodeStub reads more than the HRESULT for this call: worth keeping (and reassembling) the stub. */
 export function hasStubDecoder(iface: string, opnum: number, request: boolean): boolean {
   const t = (request ? REQUESTS : RESPONSES)[iface];
-  return t?.includes(opnum);
+  return t?.includes(opnum) === true;
 }
 
 /** Decodes a clear stub of a known DCOM/WMI interface; null for interfaces this module does not know. */
@@ -181,7 +181,7 @@ function decodeBody(input: StubInput, r: NdrReader, insight: StubInsight, opts: 
       const wmi = request ? wbemRequest(iface, opnum, r, problems) : wbemResponse(iface, opnum, r, problems);
       if (wmi) insight.wmi = wmi;
       if (!request && iface === IID.IWbemServices && opnum === 3 && r.ok) {
-        dcom = interfacePointerResponse(r, 'opennamespace.ppWorkingNamespace', problems);
+        dcom = interfacePointerResponse(r, 'opennamespace.ppWorkingNamespace', problems, true);
       }
     }
   }
@@ -202,18 +202,21 @@ function dispatchRequest(
   }
   if (opnum === 6) {
     const inv = readInvokeRequest(r, problems);
+    if (!inv) return undefined;
     const out: DcomInsight = { dispid: inv.dispid, invoke_kind: inv.kind };
     const name = opts.dispIdName?.(inv.dispid);
     if (name !== undefined) out.method = name;
     const args: string[] = [];
-    const values: string[] = [];
+    // Arguments that could not be decoded are the first ones (rgvarg is last-first): keep positions honest.
+    const values: string[] = new Array(Math.max(0, inv.argCount - inv.argValues.length)).fill('undecoded');
     for (const v of inv.argValues) {
       if (v.vt === 8 && typeof v.value === 'string') args.push(v.value);
       values.push(variantText(v));
     }
-    if (inv.argValues.length > 0) {
+    if (inv.argCount > 0) {
       out.args = args;
       out.arg_values = values;
+      if (!inv.complete) out.args_truncated = true;
     }
     return out;
   }

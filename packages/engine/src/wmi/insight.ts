@@ -67,8 +67,10 @@ export interface DcomInsight {
   invoke_kind?: string;
   /** Invoke: the BSTR arguments, in call order. */
   args?: string[];
-  /** Invoke: every argument in call order as "type:value" text. */
+  /** Invoke: every argument in call order as "type:value" text ('undecoded' where decoding stopped). */
   arg_values?: string[];
+  /** Invoke: decoding stopped before the first arguments (cut stub, SAFEARRAY, …); `args` holds the later ones. */
+  args_truncated?: boolean;
   /** Invoke response: a BSTR result, or the exception text the server returned. */
   result?: string;
   exception?: string;

@@ -209,7 +209,8 @@ export class NdrReader {
   lpwstr(where = 'ndr.lpwstr'): string | null {
     const ref = this.pointer(`${where}.referent`);
     if (ref === 0 || this.problem !== undefined) return null;
-    return this.varyingWString(where);
+    const s = this.varyingWString(where);
+    return this.problem === undefined ? s : null;
   }
 
   /** FLAGGED_WORD_BLOB body (after the referent id). NULL BSTR (cBytes 0xFFFFFFFF) → null. */

@@ -152,14 +152,15 @@ export function readWireVariant(
       if (depth > 2 || r.pointer(`${where}.variant`) === 0)
         return depth > 2 ? undefined : { vt, type: out.type, value: null };
       const inner = readWireVariant(r, `${where}.variant`, problems, depth + 1);
-      return inner ? { ...inner, vt, type: out.type } : undefined;
+      return inner && r.ok ? { ...inner, vt, type: out.type } : undefined;
     }
     const v = readArm(r, base, where, problems);
-    if (v === undefined) return undefined;
+    if (v === undefined || !r.ok) return undefined;
     return { ...out, ...v };
   }
   const v = readArm(r, vt, where, problems);
-  if (v === undefined) return undefined;
+  // A cut stub leaves neutral values in the arm: drop the argument rather than report a wrong one.
+  if (v === undefined || !r.ok) return undefined;
   return { ...out, ...v };
 }
 
@@ -225,15 +226,20 @@ export interface InvokeRequest {
   lcid: number;
   flags: number;
   kind: string;
-  /** All arguments in call order (first parameter first). */
+  /** DISPPARAMS.cArgs. */
+  argCount: number;
+  /**
+   * The arguments decoded, in call order (first parameter first). When decoding stopped early these are the
+   * *last* argCount - n parameters: rgvarg is marshaled last-first.
+   */
   argValues: VariantValue[];
   namedArgs: number[];
   /** False when decoding stopped early (unsupported argument type or malformed stub). */
   complete: boolean;
 }
 
-/** Invoke request body, after ORPCTHIS. */
-export function readInvokeRequest(r: NdrReader, problems: ParseProblem[]): InvokeRequest {
+/** Invoke request body, after ORPCTHIS; undefined when its fixed part (dispid … DISPPARAMS) is cut. */
+export function readInvokeRequest(r: NdrReader, problems: ParseProblem[]): InvokeRequest | undefined {
   const dispid = r.i32('invoke.dispIdMember');
   r.guid('invoke.riid');
   const lcid = r.u32('invoke.lcid');
@@ -242,20 +248,22 @@ export function readInvokeRequest(r: NdrReader, problems: ParseProblem[]): Invok
   const pNamed = r.pointer('invoke.rgdispidNamedArgs');
   const cArgs = r.u32('invoke.cArgs');
   const cNamed = r.u32('invoke.cNamedArgs');
+  if (!r.ok) return undefined;
+  if (cArgs > MAX_ARGS || cNamed > MAX_ARGS) {
+    // Bounded memory: a DISPPARAMS claiming thousands of arguments is malformed, not a call to report.
+    r.fail('limit', 'invoke.dispparams', `${cArgs} arguments / ${cNamed} named`);
+    return undefined;
+  }
   const out: InvokeRequest = {
     dispid,
     lcid,
     flags,
     kind: invokeKind(flags),
+    argCount: cArgs,
     argValues: [],
     namedArgs: [],
     complete: false,
   };
-  if (!r.ok) return out;
-  if (cArgs > MAX_ARGS || cNamed > MAX_ARGS) {
-    r.fail('limit', 'invoke.dispparams', `${cArgs} arguments / ${cNamed} named`);
-    return out;
-  }
   const reversed: VariantValue[] = [];
   if (pArgs !== 0) {
     const n = r.count('invoke.rgvarg.max_count', MAX_ARGS);

@@ -40,7 +40,7 @@ export function extractStrings(b: Uint8Array, minLen = 4): ExtractedString[] {
     let from = -1;
     for (let i = parity; i + 1 <= b.length && out.length < MAX_STRINGS; i += 2) {
       const c = i + 1 < b.length ? b[i] | (b[i + 1] << 8) : -1;
-      if (c >= 0 && c < 0x10000 && (printable(c) || (c >= 0xa0 && c <= 0x24f))) {
+      if (c >= 0 && (printable(c) || (c >= 0xa0 && c <= 0xff))) {
         if (from < 0) from = i;
         s += String.fromCharCode(c);
       } else {

@@ -193,9 +193,11 @@ interface WbemObjectParam {
 }
 
 function readWbemObject(r: NdrReader, where: string, problems: ParseProblem[]): WbemObjectParam {
+  const start = r.pos;
   const data = readInterfacePointer(r, where);
-  if (data === null) return { damaged: !r.ok, ...(r.ok ? {} : { raw: r.buf.subarray(r.pos) }) };
-  return objectFromObjRef(data, problems);
+  if (data !== null) return objectFromObjRef(data, problems);
+  // NULL pointer, or a stub cut inside the object (capture loss): keep what is there for the string fallback.
+  return r.ok ? { damaged: false } : { damaged: true, raw: r.buf.subarray(start, r.end) };
 }
 
 function objectFromObjRef(data: Uint8Array, problems: ParseProblem[]): WbemObjectParam {
@@ -291,9 +293,9 @@ export function parseObjectPath(path: string): { namespace?: string; class?: str
   const out: { namespace?: string; class?: string } = {};
   let rest = path.trim();
   const colon = rest.indexOf(':');
-  // A colon inside a key value ("DeviceID=\"C:\"") comes after the first '.' or '='.
-  const firstKey = rest.search(/[.=]/);
-  if (colon >= 0 && (firstKey < 0 || colon < firstKey)) {
+  // The namespace prefix ends at the first colon — unless that colon is inside a key value (DeviceID="C:"),
+  // which shows as '=' or '"' before it. Dots are fine there: server names and "\\.\root" contain them.
+  if (colon >= 0 && !/[="]/.test(rest.slice(0, colon))) {
     let ns = rest.slice(0, colon);
     if (ns.startsWith('\\\\') || ns.startsWith('//')) {
       const sep = ns.slice(2).search(/[\\/]/);
