@@ -34,7 +34,7 @@ import type { FaultPdu } from './pdu/fault.js';
 import { decodePdu } from './pdu/index.js';
 import type { RequestPdu } from './pdu/request.js';
 import type { ResponsePdu } from './pdu/response.js';
-import { type DceProblemKind, DecodeProblem, type FramerProblemKind } from './problem.js';
+import { type DceProblemKind, type FramerProblemKind, PduDecodeProblem } from './problem.js';
 import type { SecTrailer } from './sec-trailer.js';
 import { StubAssembler } from './stub-assembler.js';
 
@@ -226,7 +226,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     const objectOffset = h.ptype === PTYPE.request && (h.pfcFlags & PFC_OBJECT_UUID) !== 0 ? 24 : -1;
     const ev = new DcePduEvent(dir, tsUs, pdu, h.ptype, h.pfcFlags, h.littleEndian, h.callId, objectOffset);
     const decoded = decodePdu(pdu, h);
-    if (decoded instanceof DecodeProblem) {
+    if (decoded instanceof PduDecodeProblem) {
       ev.problem = decoded;
       this.problem(decoded.kind, dir, `${decoded.detail} (call_id ${h.callId})`);
       this.listener.onPdu(ev);
@@ -398,6 +398,8 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     if (p.auth) this.currentAuth = ev.effectiveAuth;
     const auth = p.auth ? ev.effectiveAuth : this.currentAuth;
     const created: ContextEntry[] = [];
+    let evictions = 0;
+    let lastEvicted: ContextEntry | undefined;
     for (const c of p.contexts) {
       const entry = new ContextEntry(
         c.contextId,
@@ -414,15 +416,20 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
       );
       const evicted = this.contexts.put(entry);
       if (evicted) {
-        this.problem(
-          'context-table-evicted',
-          dir,
-          `context table full (${this.contexts.capacity}); dropped context ${evicted.contextId} (${evicted.uuid})`,
-        );
+        evictions++;
+        lastEvicted = evicted;
       }
       created.push(entry);
     }
     ev.contexts = created;
+    // one report per PDU: a bind may carry up to 255 items
+    if (lastEvicted) {
+      this.problem(
+        'context-table-evicted',
+        dir,
+        `context table full (${this.contexts.capacity}); ${ev.ptype === 11 ? 'bind' : 'alter_context'} call_id ${ev.callId} pushed out ${evictions} context(s), the last ${lastEvicted.contextId} (${lastEvicted.uuid})`,
+      );
+    }
     if (this.pendingBinds.size >= this.maxPendingBinds && !this.pendingBinds.has(ev.callId)) {
       const oldest = this.pendingBinds.keys().next();
       if (!oldest.done) this.pendingBinds.delete(oldest.value);

@@ -12,7 +12,7 @@ import type { CallEntry } from './call-table.js';
 import { PFC_FIRST_FRAG, PFC_LAST_FRAG } from './constants.js';
 import type { AuthInfo, ContextEntry } from './context-table.js';
 import type { DecodedPdu } from './pdu/index.js';
-import type { DecodeProblem } from './problem.js';
+import type { PduDecodeProblem } from './problem.js';
 import type { SecTrailer } from './sec-trailer.js';
 import { readUuidString } from './uuid.js';
 
@@ -37,9 +37,9 @@ export class DcePduEvent implements DceView {
   /** The decoded body, or null when it could not be decoded (then `problem` says why). */
   decoded: DecodedPdu | null = null;
   /** Fatal decode problem (the header is still valid: the PDU was framed). */
-  problem: DecodeProblem | null = null;
+  problem: PduDecodeProblem | null = null;
   /** Non-fatal problem (e.g. an unlocatable verifier) while the fixed fields decoded. */
-  warning: DecodeProblem | null = null;
+  warning: PduDecodeProblem | null = null;
   /** This PDU's own verifier. */
   auth: SecTrailer | null = null;
   /** Security context in effect: this PDU's verifier, else the one its call/context was established under. */

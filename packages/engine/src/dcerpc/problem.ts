@@ -52,13 +52,13 @@ export type ConnectionProblemKind =
 
 export type DceProblemKind = DecodeProblemKind | FramerProblemKind | ConnectionProblemKind;
 
-export class DecodeProblem {
+export class PduDecodeProblem {
   constructor(
     readonly kind: DecodeProblemKind,
     readonly detail: string,
   ) {}
 }
 
-export function isDecodeProblem(x: unknown): x is DecodeProblem {
-  return x instanceof DecodeProblem;
+export function isPduDecodeProblem(x: unknown): x is PduDecodeProblem {
+  return x instanceof PduDecodeProblem;
 }

@@ -13,7 +13,7 @@
  */
 import { readU32 } from './bytes.js';
 import { AUTH_LEVEL } from './constants.js';
-import { DecodeProblem } from './problem.js';
+import { PduDecodeProblem } from './problem.js';
 
 export class SecTrailer {
   constructor(
@@ -48,12 +48,12 @@ export function decodeSecTrailer(
   le: boolean,
   authLength: number,
   fixedEnd: number,
-): SecTrailer | DecodeProblem | null {
+): SecTrailer | PduDecodeProblem | null {
   if (authLength === 0) return null;
   const fragLength = b.length;
   const at = fragLength - authLength - 8;
   if (at < fixedEnd) {
-    return new DecodeProblem(
+    return new PduDecodeProblem(
       'auth-length-overrun',
       `auth_length ${authLength} + 8-byte sec_trailer does not fit after the ${fixedEnd}-byte fixed part of a ${fragLength}-byte PDU`,
     );
@@ -70,7 +70,7 @@ export interface StubSpan {
   /** The verifier, or null when auth_length is 0 or it could not be located. */
   auth: SecTrailer | null;
   /** A non-fatal problem: the fixed fields decoded, the verifier or its pad did not. */
-  warning: DecodeProblem | null;
+  warning: PduDecodeProblem | null;
 }
 
 /**
@@ -87,7 +87,7 @@ export function fillStubSpan(out: StubSpan, b: Uint8Array, le: boolean, authLeng
     out.stubLength = b.length - stubStart;
     return;
   }
-  if (t instanceof DecodeProblem) {
+  if (t instanceof PduDecodeProblem) {
     out.warning = t;
     out.stubLength = b.length - stubStart;
     return;
@@ -95,7 +95,7 @@ export function fillStubSpan(out: StubSpan, b: Uint8Array, le: boolean, authLeng
   out.auth = t;
   let end = t.offset - t.padLength;
   if (end < stubStart) {
-    out.warning = new DecodeProblem(
+    out.warning = new PduDecodeProblem(
       'auth-pad-overrun',
       `auth_pad_length ${t.padLength} exceeds the ${t.offset - stubStart}-byte stub`,
     );

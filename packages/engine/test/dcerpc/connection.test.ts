@@ -326,6 +326,26 @@ describe('DcerpcConnection: contexts and interfaces', () => {
     expect({ ...le, littleEndian: false }).toEqual(be);
   });
 
+  it('keeps the table at its capacity when one bind proposes 70 contexts, reporting once', () => {
+    // 70 copies of the IOXIDResolver/NDR item of BIND_135 with context ids 0..69
+    const item = BIND_135.subarray(28, 72);
+    const items = Array.from({ length: 70 }, (_, i) => {
+      const it = item.slice();
+      it[0] = i;
+      return it;
+    });
+    const len = 28 + 70 * 44;
+    const header = fromHex(
+      `05 00 0b 03 10 00 00 00 ${hex16(len)} 00 00 01 00 00 00 d0 16 d0 16 00 00 00 00 46 00 00 00`,
+    );
+    const { c, rec, cli } = conn();
+    cli(concat(header, ...items));
+    expect(c.contexts.size).toBe(64);
+    expect([...c.contexts.entries()].map((e) => e.contextId)).toEqual(Array.from({ length: 64 }, (_, i) => i + 6));
+    expect(rec.kinds()).toEqual(['context-table-evicted']);
+    expect(rec.problems[0][2]).toContain('pushed out 6 context(s)');
+  });
+
   it('evicts rejected contexts before accepted ones when the table is full', () => {
     const { c, rec, cli, srv } = conn({ maxContexts: 3 });
     cli(

@@ -14,20 +14,20 @@ import {
   ResponsePdu,
   requestObjectUuid,
 } from '../../src/dcerpc/pdu/index.js';
-import { DecodeProblem } from '../../src/dcerpc/problem.js';
+import { PduDecodeProblem } from '../../src/dcerpc/problem.js';
 import { concat, GAP_HANDLING, SHARPWMI, WMI_ACCESS_DENIED_FAULT, WMIEXEC } from './fixtures.js';
 
-function decode(b: Uint8Array): DecodedPdu | DecodeProblem {
+function decode(b: Uint8Array): DecodedPdu | PduDecodeProblem {
   return decodePdu(b, decodeHeader(b, 0, new PduHeader()));
 }
 function ok<T extends DecodedPdu>(b: Uint8Array): T {
   const r = decode(b);
-  if (r instanceof DecodeProblem) throw new Error(`unexpected problem ${r.kind}: ${r.detail}`);
+  if (r instanceof PduDecodeProblem) throw new Error(`unexpected problem ${r.kind}: ${r.detail}`);
   return r as T;
 }
-function problem(b: Uint8Array): DecodeProblem {
+function problem(b: Uint8Array): PduDecodeProblem {
   const r = decode(b);
-  if (!(r instanceof DecodeProblem)) throw new Error(`expected a problem, got ${r.type}`);
+  if (!(r instanceof PduDecodeProblem)) throw new Error(`expected a problem, got ${r.type}`);
   return r;
 }
 const utf16 = (s: string) => toHex(new Uint8Array(Buffer.from(s, 'utf16le')));

@@ -10,18 +10,18 @@
  * omits the 4-byte pad still decodes.
  */
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { decodeSecTrailer, type SecTrailer } from '../sec-trailer.js';
 
 export interface Auth3Pdu {
   readonly type: 'auth3';
   readonly auth: SecTrailer | null;
-  readonly warning: DecodeProblem | null;
+  readonly warning: PduDecodeProblem | null;
 }
 
 export function decodeAuth3(b: Uint8Array, h: PduHeader): Auth3Pdu {
   const t = decodeSecTrailer(b, h.littleEndian, h.authLength, 16);
-  return t instanceof DecodeProblem
+  return t instanceof PduDecodeProblem
     ? { type: 'auth3', auth: null, warning: t }
     : { type: 'auth3', auth: t, warning: null };
 }

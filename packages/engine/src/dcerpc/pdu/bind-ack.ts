@@ -21,7 +21,7 @@
 import { readU16, readU32 } from '../bytes.js';
 import { PTYPE } from '../constants.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { decodeSecTrailer, type SecTrailer } from '../sec-trailer.js';
 import { readSyntax, SYNTAX_LENGTH, type SyntaxId } from './syntax.js';
 
@@ -42,24 +42,27 @@ export interface BindAckPdu {
   readonly secAddr: string;
   readonly results: readonly ContextResult[];
   readonly auth: SecTrailer | null;
-  readonly warning: DecodeProblem | null;
+  readonly warning: PduDecodeProblem | null;
 }
 
-export function decodeBindAck(b: Uint8Array, h: PduHeader): BindAckPdu | DecodeProblem {
+export function decodeBindAck(b: Uint8Array, h: PduHeader): BindAckPdu | PduDecodeProblem {
   const type = h.ptype === PTYPE.alter_context_resp ? 'alter_context_resp' : 'bind_ack';
   if (b.length < 26) {
-    return new DecodeProblem('truncated-body', `${type} of ${b.length} bytes is shorter than its 26-byte fixed part`);
+    return new PduDecodeProblem(
+      'truncated-body',
+      `${type} of ${b.length} bytes is shorter than its 26-byte fixed part`,
+    );
   }
   const le = h.littleEndian;
-  let warning: DecodeProblem | null = null;
+  let warning: PduDecodeProblem | null = null;
   let auth: SecTrailer | null = null;
   const t = decodeSecTrailer(b, le, h.authLength, 26);
-  if (t instanceof DecodeProblem) warning = t;
+  if (t instanceof PduDecodeProblem) warning = t;
   else auth = t;
   const limit = auth ? auth.offset : b.length;
   const secLen = readU16(b, 24, le);
   if (26 + secLen > limit) {
-    return new DecodeProblem('sec-addr-overrun', `${type} sec_addr length ${secLen} runs past ${limit} bytes`);
+    return new PduDecodeProblem('sec-addr-overrun', `${type} sec_addr length ${secLen} runs past ${limit} bytes`);
   }
   let secAddr = '';
   for (let i = 0; i < secLen; i++) {
@@ -75,7 +78,7 @@ export function decodeBindAck(b: Uint8Array, h: PduHeader): BindAckPdu | DecodeP
     o += 4;
     for (let i = 0; i < n; i++) {
       if (o + 4 + SYNTAX_LENGTH > limit) {
-        return new DecodeProblem(
+        return new PduDecodeProblem(
           'result-list-overrun',
           `${type} announces ${n} results but result ${i} at offset ${o} does not fit in ${limit} bytes`,
         );
@@ -89,7 +92,7 @@ export function decodeBindAck(b: Uint8Array, h: PduHeader): BindAckPdu | DecodeP
       o += 4 + SYNTAX_LENGTH;
     }
   } else if (o < limit) {
-    return new DecodeProblem('result-list-overrun', `${type} result list header at offset ${o} is cut short`);
+    return new PduDecodeProblem('result-list-overrun', `${type} result list header at offset ${o} is cut short`);
   }
   return {
     type,

@@ -14,7 +14,7 @@
  */
 import { readU16 } from '../bytes.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 
 export interface BindNakPdu {
   readonly type: 'bind_nak';
@@ -23,16 +23,16 @@ export interface BindNakPdu {
   readonly versions: readonly (readonly [number, number])[];
 }
 
-export function decodeBindNak(b: Uint8Array, h: PduHeader): BindNakPdu | DecodeProblem {
+export function decodeBindNak(b: Uint8Array, h: PduHeader): BindNakPdu | PduDecodeProblem {
   if (b.length < 18) {
-    return new DecodeProblem('truncated-body', `bind_nak of ${b.length} bytes cannot hold its reject reason`);
+    return new PduDecodeProblem('truncated-body', `bind_nak of ${b.length} bytes cannot hold its reject reason`);
   }
   const reason = readU16(b, 16, h.littleEndian);
   const versions: (readonly [number, number])[] = [];
   if (b.length > 18) {
     const n = b[18];
     if (19 + 2 * n > b.length) {
-      return new DecodeProblem('version-list-overrun', `bind_nak announces ${n} versions in ${b.length} bytes`);
+      return new PduDecodeProblem('version-list-overrun', `bind_nak announces ${n} versions in ${b.length} bytes`);
     }
     for (let i = 0; i < n; i++) versions.push([b[19 + 2 * i], b[20 + 2 * i]]);
   }

@@ -22,7 +22,7 @@
 import { readU16, readU32 } from '../bytes.js';
 import { PTYPE } from '../constants.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { decodeSecTrailer, type SecTrailer } from '../sec-trailer.js';
 import { readSyntax, SYNTAX_LENGTH, type SyntaxId } from './syntax.js';
 
@@ -41,19 +41,22 @@ export interface BindPdu {
   readonly assocGroupId: number;
   readonly contexts: readonly ContextElement[];
   readonly auth: SecTrailer | null;
-  readonly warning: DecodeProblem | null;
+  readonly warning: PduDecodeProblem | null;
 }
 
-export function decodeBind(b: Uint8Array, h: PduHeader): BindPdu | DecodeProblem {
+export function decodeBind(b: Uint8Array, h: PduHeader): BindPdu | PduDecodeProblem {
   const type = h.ptype === PTYPE.alter_context ? 'alter_context' : 'bind';
   if (b.length < 28) {
-    return new DecodeProblem('truncated-body', `${type} of ${b.length} bytes is shorter than its 28-byte fixed part`);
+    return new PduDecodeProblem(
+      'truncated-body',
+      `${type} of ${b.length} bytes is shorter than its 28-byte fixed part`,
+    );
   }
   const le = h.littleEndian;
-  let warning: DecodeProblem | null = null;
+  let warning: PduDecodeProblem | null = null;
   let auth: SecTrailer | null = null;
   const t = decodeSecTrailer(b, le, h.authLength, 28);
-  if (t instanceof DecodeProblem) warning = t;
+  if (t instanceof PduDecodeProblem) warning = t;
   else auth = t;
   // the context list may not run into the verifier
   const limit = auth ? auth.offset : b.length;
@@ -62,7 +65,7 @@ export function decodeBind(b: Uint8Array, h: PduHeader): BindPdu | DecodeProblem
   let o = 28;
   for (let i = 0; i < n; i++) {
     if (o + 4 + SYNTAX_LENGTH > limit) {
-      return new DecodeProblem(
+      return new PduDecodeProblem(
         'context-list-overrun',
         `${type} announces ${n} context items but item ${i} at offset ${o} does not fit in ${limit} bytes`,
       );
@@ -71,7 +74,7 @@ export function decodeBind(b: Uint8Array, h: PduHeader): BindPdu | DecodeProblem
     const nTransfer = b[o + 2];
     const end = o + 4 + SYNTAX_LENGTH * (1 + nTransfer);
     if (end > limit) {
-      return new DecodeProblem(
+      return new PduDecodeProblem(
         'context-list-overrun',
         `${type} context item ${i} (id ${contextId}) announces ${nTransfer} transfer syntaxes that run past ${limit} bytes`,
       );

@@ -18,7 +18,7 @@
  */
 import { readU16, readU32 } from '../bytes.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { fillStubSpan, type SecTrailer, type StubSpan } from '../sec-trailer.js';
 
 export class FaultPdu implements StubSpan {
@@ -31,12 +31,12 @@ export class FaultPdu implements StubSpan {
   stubOffset = 0;
   stubLength = 0;
   auth: SecTrailer | null = null;
-  warning: DecodeProblem | null = null;
+  warning: PduDecodeProblem | null = null;
 }
 
-export function decodeFault(b: Uint8Array, h: PduHeader): FaultPdu | DecodeProblem {
+export function decodeFault(b: Uint8Array, h: PduHeader): FaultPdu | PduDecodeProblem {
   if (b.length < 28) {
-    return new DecodeProblem(
+    return new PduDecodeProblem(
       'truncated-body',
       `fault of ${b.length} bytes cannot hold its status (needs 28 bytes, status at offset 24)`,
     );

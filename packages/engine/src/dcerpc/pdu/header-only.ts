@@ -8,17 +8,17 @@
  */
 import { PTYPE } from '../constants.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { decodeSecTrailer, type SecTrailer } from '../sec-trailer.js';
 
 export interface HeaderOnlyPdu {
   readonly type: 'shutdown' | 'co_cancel' | 'orphaned';
   readonly auth: SecTrailer | null;
-  readonly warning: DecodeProblem | null;
+  readonly warning: PduDecodeProblem | null;
 }
 
 export function decodeHeaderOnly(b: Uint8Array, h: PduHeader): HeaderOnlyPdu {
   const type = h.ptype === PTYPE.shutdown ? 'shutdown' : h.ptype === PTYPE.co_cancel ? 'co_cancel' : 'orphaned';
   const t = decodeSecTrailer(b, h.littleEndian, h.authLength, 16);
-  return t instanceof DecodeProblem ? { type, auth: null, warning: t } : { type, auth: t, warning: null };
+  return t instanceof PduDecodeProblem ? { type, auth: null, warning: t } : { type, auth: t, warning: null };
 }

@@ -1,10 +1,10 @@
 /**
  * One entry point over the per-PTYPE codecs. Every codec takes exactly one PDU (b.length === frag_length, as the
- * framer delivers it) plus its decoded header, and returns the decoded body or a DecodeProblem — never throws.
+ * framer delivers it) plus its decoded header, and returns the decoded body or a PduDecodeProblem — never throws.
  */
 import { PTYPE } from '../constants.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { type Auth3Pdu, decodeAuth3 } from './auth3.js';
 import { type BindPdu, decodeBind } from './bind.js';
 import { type BindAckPdu, decodeBindAck } from './bind-ack.js';
@@ -24,7 +24,7 @@ export type DecodedPdu =
   | Auth3Pdu
   | HeaderOnlyPdu;
 
-export function decodePdu(b: Uint8Array, h: PduHeader): DecodedPdu | DecodeProblem {
+export function decodePdu(b: Uint8Array, h: PduHeader): DecodedPdu | PduDecodeProblem {
   switch (h.ptype) {
     case PTYPE.request:
       return decodeRequest(b, h);
@@ -47,7 +47,7 @@ export function decodePdu(b: Uint8Array, h: PduHeader): DecodedPdu | DecodeProbl
     case PTYPE.orphaned:
       return decodeHeaderOnly(b, h);
     default:
-      return new DecodeProblem(
+      return new PduDecodeProblem(
         'unknown-ptype',
         `PTYPE ${h.ptype} is not a connection-oriented PDU type (C706 defines 0, 2, 3 and 11-19 for TCP)`,
       );

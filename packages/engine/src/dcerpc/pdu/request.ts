@@ -12,7 +12,7 @@
 import { readU16, readU32 } from '../bytes.js';
 import { PFC_OBJECT_UUID } from '../constants.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { fillStubSpan, type SecTrailer, type StubSpan } from '../sec-trailer.js';
 import { readUuidString } from '../uuid.js';
 
@@ -26,15 +26,15 @@ export class RequestPdu implements StubSpan {
   stubOffset = 0;
   stubLength = 0;
   auth: SecTrailer | null = null;
-  warning: DecodeProblem | null = null;
+  warning: PduDecodeProblem | null = null;
 }
 
-export function decodeRequest(b: Uint8Array, h: PduHeader): RequestPdu | DecodeProblem {
+export function decodeRequest(b: Uint8Array, h: PduHeader): RequestPdu | PduDecodeProblem {
   const le = h.littleEndian;
   const hasObject = (h.pfcFlags & PFC_OBJECT_UUID) !== 0;
   const fixed = hasObject ? 40 : 24;
   if (b.length < fixed) {
-    return new DecodeProblem(
+    return new PduDecodeProblem(
       'truncated-body',
       `request of ${b.length} bytes is shorter than its ${fixed}-byte fixed part${hasObject ? ' (with object UUID)' : ''}`,
     );

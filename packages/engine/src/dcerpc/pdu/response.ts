@@ -13,7 +13,7 @@
  */
 import { readU16, readU32 } from '../bytes.js';
 import type { PduHeader } from '../header.js';
-import { DecodeProblem } from '../problem.js';
+import { PduDecodeProblem } from '../problem.js';
 import { fillStubSpan, type SecTrailer, type StubSpan } from '../sec-trailer.js';
 
 export class ResponsePdu implements StubSpan {
@@ -24,12 +24,15 @@ export class ResponsePdu implements StubSpan {
   stubOffset = 0;
   stubLength = 0;
   auth: SecTrailer | null = null;
-  warning: DecodeProblem | null = null;
+  warning: PduDecodeProblem | null = null;
 }
 
-export function decodeResponse(b: Uint8Array, h: PduHeader): ResponsePdu | DecodeProblem {
+export function decodeResponse(b: Uint8Array, h: PduHeader): ResponsePdu | PduDecodeProblem {
   if (b.length < 24) {
-    return new DecodeProblem('truncated-body', `response of ${b.length} bytes is shorter than its 24-byte fixed part`);
+    return new PduDecodeProblem(
+      'truncated-body',
+      `response of ${b.length} bytes is shorter than its 24-byte fixed part`,
+    );
   }
   const le = h.littleEndian;
   const p = new ResponsePdu();
