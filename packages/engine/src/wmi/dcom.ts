@@ -17,7 +17,8 @@
  *     5 ServerAlive2           out: pComVersion | ppdsaOrBindings ptr → DUALSTRINGARRAY | pReserved | error
  *   IRemUnknown(2) 3 RemQueryInterface  in: ripid | cRefs | cIids u16 | iids[]
  *                              out: ppQIResults ptr → REMQIRESULT[] { hResult | STDOBJREF } | HRESULT
- *   IRemUnknown2 6 RemQueryInterface2   in: ripid | cIids u16 | iids[]   out: phr[] | ppMIF[] | HRESULT
+ *   IRemUnknown2 6 RemQueryInterface2   in: ripid | cIids u16 | iids[]
+ *                                       out: phr[] | ppMIF[] (MInterfacePointer per IID) | HRESULT
  *   IClassFactory 3 CreateInstance      in: riid (RemoteCreateInstance: no pUnkOuter)
  *                                       out: ppvObject MInterfacePointer | HRESULT
  */
@@ -276,29 +277,28 @@ export function remUnknownResponse(
     return out;
   }
   if (opnum === 6 && iface === IID.IRemUnknown2) {
-    // [out, size_is(cIids)] HRESULT* phr; [out, size_is(cIids)] PMInterfacePointerInternal* ppMIF
+    // Top-level [out, size_is(cIids)] arrays travel without a referent id (their pointers are [ref]):
+    //   phr: max_count | HRESULT[] ; ppMIF: max_count | referent ids | MInterfacePointer for each non-NULL one.
     const out: DcomInsight = {};
-    if (r.pointer('remqueryinterface2.phr') !== 0) {
-      const n = r.count('remqueryinterface2.phr.max_count', 0x8000);
-      const hrs: number[] = [];
-      for (let i = 0; i < n && r.ok; i++) hrs.push(r.u32('remqueryinterface2.phr'));
-      if (r.ok) out.hresults = hrs;
+    const n = r.count('remqueryinterface2.phr.max_count', 0x8000);
+    const hrs: number[] = [];
+    for (let i = 0; i < n && r.ok; i++) hrs.push(r.u32('remqueryinterface2.phr'));
+    if (!r.ok) return undefined;
+    out.hresults = hrs;
+    const m = r.count('remqueryinterface2.ppMIF.max_count', 0x8000);
+    const refs: number[] = [];
+    for (let i = 0; i < m && r.ok; i++) refs.push(r.pointer('remqueryinterface2.ppMIF'));
+    const objs: (ObjRef | undefined)[] = [];
+    for (const ref of refs) {
+      if (!r.ok) break;
+      if (ref === 0) continue;
+      const data = readInterfacePointerBody(r, 'remqueryinterface2.ppMIF');
+      if (data === null) break;
+      const o = parseObjRef(data);
+      problems.push(...o.problems);
+      objs.push(o.objref);
     }
-    if (r.pointer('remqueryinterface2.ppMIF') !== 0) {
-      const n = r.count('remqueryinterface2.ppMIF.max_count', 0x8000);
-      const refs: number[] = [];
-      for (let i = 0; i < n && r.ok; i++) refs.push(r.pointer('remqueryinterface2.ppMIF'));
-      const objs: (ObjRef | undefined)[] = [];
-      for (const ref of refs) {
-        if (!r.ok || ref === 0) continue;
-        const data = readInterfacePointerBody(r, 'remqueryinterface2.ppMIF');
-        if (data === null) break;
-        const o = parseObjRef(data);
-        problems.push(...o.problems);
-        objs.push(o.objref);
-      }
-      addIpids(out, objs);
-    }
+    addIpids(out, objs);
     return out;
   }
   return undefined;

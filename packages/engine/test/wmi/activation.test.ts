@@ -1,3 +1,4 @@
+import { NdrWriter, orpc } from '@wmi-detect/capture-gen';
 import { describe, expect, it } from 'vitest';
 import { decodeStub } from '../../src/wmi/decode.js';
 import { IID } from '../../src/wmi/interfaces.js';
@@ -180,6 +181,36 @@ describe('OXID resolver and IRemUnknown', () => {
       ipids: ['00002413-0a80-0000-36d9-519c93e7ea4a'],
       oxid: 'c73d9df2ad17aa43',
       hresults: [0],
+    });
+  });
+
+  it("RemQueryInterface2 (IRemUnknown2 opnum 6), encoded with capture-gen's NDR writer per MS-DCOM 3.1.1.5.7.1", () => {
+    const w = new NdrWriter(true);
+    orpc.writeOrpcThis(w, { cid: '11111111-2222-3333-4444-555555555555' });
+    w.guid('00006800-0a80-0000-9eb0-6cbfe06bc80e'); // ripid
+    w.a16(2); // cIids
+    w.a32(2).guid(IID.IWbemLoginClientID).guid(IID.IDispatch);
+    const q = decodeStub({ iface: IID.IRemUnknown2, opnum: 6, request: true, stub: w.toBytes(), littleEndian: true });
+    expect(q?.dcom).toEqual({ iids: [IID.IWbemLoginClientID, IID.IDispatch] });
+    const objref = orpc.objrefStandard(
+      IID.IWbemLoginClientID,
+      { oxid: 0xc73d9df2ad17aa43n, oid: 7n, ipid: '00002413-0a80-0000-36d9-519c93e7ea4a' },
+      { strings: [], security: [] },
+    );
+    const a = new NdrWriter(true);
+    orpc.writeOrpcThat(a);
+    a.a32(2).u32(0).u32(0x80004002); // phr: S_OK, E_NOINTERFACE
+    a.a32(2);
+    a.pointer(); // ppMIF[0]
+    a.nullPointer(); // ppMIF[1]
+    a.a32(objref.length).u32(objref.length).bytes(objref);
+    a.a32(0);
+    const r = decodeStub({ iface: IID.IRemUnknown2, opnum: 6, request: false, stub: a.toBytes(), littleEndian: true });
+    expect(r?.problems).toEqual([]);
+    expect(r?.dcom).toEqual({
+      hresults: [0, 0x80004002],
+      ipids: ['00002413-0a80-0000-36d9-519c93e7ea4a'],
+      oxid: 'c73d9df2ad17aa43',
     });
   });
 

@@ -180,6 +180,8 @@ describe.skipIf(!run)('DCOM/WMI stub insight over the corpus (tshark facts)', ()
     expect(w.problems).toEqual([]);
     const o = w.object;
     expect(o?.kind).toBe('class');
+    // Decorated (ObjectFlags 0x05): the server is the one the NTLM CHALLENGE of this capture names.
+    expect([o?.server, o?.namespace]).toEqual(['WIN-KCBVCO95HFV', 'ROOT\\CIMV2']);
     expect(o?.className).toBe('Win32_Process');
     expect(o?.superclass).toBe('CIM_Process');
     expect(o?.derivation).toEqual(['CIM_Process', 'CIM_LogicalElement', 'CIM_ManagedSystemElement']);

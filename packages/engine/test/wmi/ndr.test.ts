@@ -43,6 +43,20 @@ describe('NdrReader', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('skips ORPCTHIS extensions (ORPC_EXTENT_ARRAY with a NULL slot, MS-DCOM 2.2.13.1-2.2.13.3)', () => {
+    const b = hex(
+      '05000700 00000000 00000000 00112233445566778899aabbccddeeff 00000200', // version, flags, reserved, cid, extensions →
+      '02000000 00000000 04000200', // ORPC_EXTENT_ARRAY { size 2, reserved, extent → }
+      '02000000 08000200 00000000', // max_count 2, referents [0x20008, NULL]
+      '08000000 1c030000 0000 0000 c000000000000046 05000000 0102030405000000', // ORPC_EXTENT (conformant struct)
+      'efbeadde', // the next parameter
+    );
+    const r = new NdrReader(b);
+    expect(readOrpcThis(r).extensions).toEqual(['0000031c-0000-0000-c000-000000000046']);
+    expect(r.u32()).toBe(0xdeadbeef);
+    expect(r.ok).toBe(true);
+  });
+
   it('reads a BSTR (FLAGGED_WORD_BLOB) with its trailing NUL removed (wmiexec frame 44)', () => {
     const r = new NdrReader(WMIEXEC_GETOBJECT_REQ);
     readOrpcThis(r);
