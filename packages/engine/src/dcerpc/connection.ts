@@ -36,7 +36,7 @@ import type { RequestPdu } from './pdu/request.js';
 import type { ResponsePdu } from './pdu/response.js';
 import { type DceProblemKind, type FramerProblemKind, PduDecodeProblem } from './problem.js';
 import type { SecTrailer } from './sec-trailer.js';
-import { StubAssembler } from './stub-assembler.js';
+import { initialStubCapacity, type MemoryBudget, StubAssembler } from './stub-assembler.js';
 
 export interface DcerpcListener {
   /** One decoded PDU. The event (and views inside it) is valid only during this call. */
@@ -54,6 +54,8 @@ export interface DcerpcConnectionOptions {
   maxStubSize?: number;
   /** Bound on all stub reassembly buffers of the connection together (default 4 MiB). */
   maxReassemblyBytes?: number;
+  /** Budget shared with other connections (e.g. engine-wide) for stub reassembly buffers. */
+  sharedBudget?: MemoryBudget;
   /** Context table capacity (default 64). */
   maxContexts?: number;
   /** Calls in flight (default 256). */
@@ -136,6 +138,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   /** Integer byte order of the first PDU per direction (-1 unknown, 0 big, 1 little). */
   private readonly byteOrder: [number, number] = [-1, -1];
   private reassemblyBytes = 0;
+  private readonly shared: MemoryBudget | undefined;
   private readonly hdr = new PduHeader();
 
   constructor(
@@ -145,6 +148,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     this.midstream = opts.midstream ?? false;
     this.maxStubSize = opts.maxStubSize ?? DEFAULTS.maxStubSize;
     this.maxReassemblyBytes = opts.maxReassemblyBytes ?? DEFAULTS.maxReassemblyBytes;
+    this.shared = opts.sharedBudget;
     this.maxPendingBinds = opts.maxPendingBinds ?? DEFAULTS.maxPendingBinds;
     this.maxSecurityContexts = opts.maxSecurityContexts ?? DEFAULTS.maxSecurityContexts;
     this.contexts = new ContextTable(opts.maxContexts ?? DEFAULTS.maxContexts);
@@ -205,9 +209,9 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   onClose(reason: CloseReason, _tsUs: number): void {
     if (this.closed !== undefined) return;
     this.closed = reason;
+    for (const call of this.calls.values()) this.releaseAssemblers(call);
     this.calls.clear();
     this.pendingBinds.clear();
-    this.reassemblyBytes = 0;
   }
 
   // --- FramerSink --------------------------------------------------------------------------------------------------
@@ -557,23 +561,42 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     return call;
   }
 
+  /** Bytes reassembly buffers may still grow by: the connection's own bound and the shared budget. */
+  private reassemblyRoom(): number {
+    const own = this.maxReassemblyBytes - this.reassemblyBytes;
+    const room = this.shared ? Math.min(own, this.shared.available) : own;
+    return Math.max(room, 0);
+  }
+
+  private account(delta: number): void {
+    this.reassemblyBytes += delta;
+    if (this.shared) {
+      if (delta >= 0) this.shared.take(delta);
+      else this.shared.release(-delta);
+    }
+  }
+
   private newAssembler(dir: Direction, allocHint: number): StubAssembler {
-    const a = new StubAssembler(dir, allocHint, this.maxStubSize);
-    this.reassemblyBytes += a.capacity;
+    const a = new StubAssembler(
+      dir,
+      Math.min(initialStubCapacity(allocHint, this.maxStubSize), this.reassemblyRoom()),
+      this.maxStubSize,
+    );
+    this.account(a.capacity);
     return a;
   }
 
   private append(a: StubAssembler, pdu: Uint8Array, off: number, n: number, dir: Direction, callId: number): void {
     const before = a.capacity;
-    const budget = Math.max(0, this.maxReassemblyBytes - this.reassemblyBytes);
     const wasTruncated = a.truncated;
-    a.append(pdu, off, n, budget);
-    this.reassemblyBytes += a.capacity - before;
+    a.append(pdu, off, n, this.reassemblyRoom());
+    this.account(a.capacity - before);
     if (a.truncated && !wasTruncated) {
+      if (this.shared && a.length < this.maxStubSize) this.shared.refusals++;
       this.problem(
         'stub-too-large',
         dir,
-        `stub of call_id ${callId} cut at ${a.length} bytes (max ${this.maxStubSize} per stub, ${this.maxReassemblyBytes} per connection)`,
+        `stub of call_id ${callId} cut at ${a.length} bytes (max ${this.maxStubSize} per stub, ${this.maxReassemblyBytes} per connection${this.shared ? `, ${this.shared.limit} shared` : ''})`,
       );
     }
   }
@@ -593,14 +616,14 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
 
   private releaseRequest(call: CallEntry): void {
     if (call.request) {
-      this.reassemblyBytes -= call.request.capacity;
+      this.account(-call.request.capacity);
       call.request = null;
     }
   }
 
   private releaseResponse(call: CallEntry): void {
     if (call.response) {
-      this.reassemblyBytes -= call.response.capacity;
+      this.account(-call.response.capacity);
       call.response = null;
     }
   }

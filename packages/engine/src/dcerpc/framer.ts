@@ -85,6 +85,9 @@ export interface FramerStats {
 }
 
 const DEFAULT_DETECT_HUNT_LIMIT = MAX_FRAG_LENGTH + 1 + HEADER_LENGTH;
+/** Partial-PDU buffers up to this size are kept between PDUs; larger ones are dropped once the PDU is delivered. */
+const KEEP_BUFFER = 16 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export class PduFramer {
   mode: FramerMode = MODE_PROBE;
@@ -110,7 +113,7 @@ export class PduFramer {
   private readonly detectHuntLimit: number;
 
   /** Partial PDU (SYNC with bufLen > 0). Grows to the PDU's frag_length, never beyond maxFrag. */
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY;
   private bufLen = 0;
   /** Bytes logically in front of the next chunk while probing/hunting (< 16). */
   private readonly carry = new Uint8Array(HEADER_LENGTH);
@@ -132,9 +135,14 @@ export class PduFramer {
     this.huntBudget = this.detectHuntLimit;
   }
 
-  /** Bytes currently held for a partial PDU or a header prefix (for memory accounting). */
+  /** Bytes currently held for a partial PDU or a header prefix. */
   get bufferedBytes(): number {
     return this.bufLen + this.carryLen;
+  }
+
+  /** Bytes allocated for partial PDUs (for memory accounting; at most max(16 KiB, the PDU being assembled)). */
+  get bufferCapacity(): number {
+    return this.buf.length;
   }
 
   /** Feeds the next in-order bytes of this direction. */
@@ -287,6 +295,9 @@ export class PduFramer {
     if (this.bufLen === fl) {
       this.bufLen = 0;
       this.emit(this.buf.subarray(0, fl), tsUs);
+      // keep a typical-size buffer (Windows fragments are <= 5840 bytes); give larger ones back while idle so that
+      // thousands of connections do not each pin 64 KiB
+      if (this.buf.length > KEEP_BUFFER) this.buf = EMPTY;
     }
     return off;
   }
@@ -489,7 +500,7 @@ export class PduFramer {
     this.mode = MODE_DEAD;
     if (this.verdict === 'unknown') this.verdict = 'not-dcerpc';
     this.bufLen = 0;
-    this.buf = new Uint8Array(0);
+    this.buf = EMPTY;
   }
 
   private emit(pdu: Uint8Array, tsUs: number): void {

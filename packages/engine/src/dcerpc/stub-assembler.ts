@@ -4,12 +4,44 @@
  * e.g. an IWbemServices::ExecMethod whose command line straddles a 5840-byte fragment boundary.
  *
  * Bounded: at most `limit` bytes (Suricata's max-stub-size, default 1 MiB); the rest is dropped and the stub marked
- * truncated. The connection also caps the total held by all of its assemblers. Growth is geometric from a small
- * start (alloc_hint is attacker-controlled, so it only sizes the first allocation up to 64 KiB).
+ * truncated. The connection also caps the total held by all of its assemblers, and a MemoryBudget can cap all
+ * connections together. Growth is geometric from a small start (alloc_hint is attacker-controlled, so it only sizes
+ * the first allocation, up to 64 KiB).
  */
 import type { Direction } from '../tcp/types.js';
 
 const INITIAL_MAX = 64 * 1024;
+
+/**
+ * A byte budget shared by many holders — e.g. every DcerpcConnection of one engine — so that stub reassembly stays
+ * bounded in total, not only per connection. Holders take what they allocate and release it when they drop it.
+ */
+export class MemoryBudget {
+  used = 0;
+  peak = 0;
+  /** Times a holder wanted more than was available. */
+  refusals = 0;
+
+  constructor(readonly limit: number) {}
+
+  get available(): number {
+    return this.limit > this.used ? this.limit - this.used : 0;
+  }
+
+  take(n: number): void {
+    this.used += n;
+    if (this.used > this.peak) this.peak = this.used;
+  }
+
+  release(n: number): void {
+    this.used = this.used > n ? this.used - n : 0;
+  }
+}
+
+/** First allocation for a stub of `allocHint` bytes (the hint is attacker-controlled: at most 64 KiB up front). */
+export function initialStubCapacity(allocHint: number, limit: number): number {
+  return Math.min(Math.max(256, Math.min(allocHint, INITIAL_MAX)), limit);
+}
 
 export class StubAssembler {
   private buf: Uint8Array;
@@ -22,10 +54,11 @@ export class StubAssembler {
 
   constructor(
     readonly dir: Direction,
-    allocHint: number,
+    /** First allocation (initialStubCapacity, possibly cut by a memory budget; 0 is allowed). */
+    initialCapacity: number,
     readonly limit: number,
   ) {
-    this.buf = new Uint8Array(Math.max(256, Math.min(allocHint, INITIAL_MAX, limit)));
+    this.buf = new Uint8Array(initialCapacity);
   }
 
   /** Allocated bytes (for the connection's memory bound). */
@@ -44,7 +77,7 @@ export class StubAssembler {
     let take = n;
     if (take > room) take = room;
     if (this.length + take > this.buf.length) {
-      const want = Math.min(Math.max(this.buf.length * 2, this.length + take), this.limit);
+      const want = Math.min(Math.max(this.buf.length * 2, this.length + take, 256), this.limit);
       const grow = Math.min(want - this.buf.length, budget);
       if (grow > 0) {
         const nb = new Uint8Array(this.buf.length + grow);

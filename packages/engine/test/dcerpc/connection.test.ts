@@ -3,6 +3,7 @@ import { fromHex, toHex } from '../../src/dcerpc/bytes.js';
 import { DcerpcConnection, type DcerpcConnectionOptions, type DcerpcListener } from '../../src/dcerpc/connection.js';
 import { type DcePduEvent, toDceView } from '../../src/dcerpc/event.js';
 import type { DceProblemKind } from '../../src/dcerpc/problem.js';
+import { MemoryBudget } from '../../src/dcerpc/stub-assembler.js';
 import type { Direction } from '../../src/tcp/types.js';
 import { concat, GAP_HANDLING, SHARPWMI, WMI_ACCESS_DENIED_FAULT, WMIEXEC } from './fixtures.js';
 
@@ -478,6 +479,22 @@ describe('DcerpcConnection: stubs, fragments, sealing', () => {
     cli(BIND_135, FRAG1, FRAG2, FRAG3);
     expect(rec.kinds()).toEqual(['stub-too-large']);
     expect(rec.last(0)).toMatchObject({ stub: '41414141414142424242', truncated: true, reassembled: true });
+  });
+
+  it('shares a reassembly budget across connections and gives it back when calls end or connections close', () => {
+    const budget = new MemoryBudget(260);
+    const a = conn({ sharedBudget: budget });
+    a.cli(BIND_135, FRAG1); // first fragment: a 256-byte buffer
+    expect(budget.used).toBe(256);
+    const b = conn({ sharedBudget: budget });
+    b.cli(BIND_135, FRAG1, FRAG2, FRAG3); // only 4 bytes left for this one
+    expect(b.rec.kinds()).toEqual(['stub-too-large']);
+    expect(b.rec.last(0)).toMatchObject({ stub: '41414141', truncated: true });
+    expect(budget.used).toBe(256); // b's call completed and released its 4 bytes
+    expect(budget.refusals).toBe(1);
+    a.c.onClose('rst', 9);
+    expect(budget.used).toBe(0);
+    expect(budget.peak).toBe(260);
   });
 
   it('a packet-privacy request: header, interface and opnum decoded, stub null, sealed (sharpwmi frame 101)', () => {

@@ -76,6 +76,21 @@ describe('PduFramer: framing by frag_length', () => {
     }
   });
 
+  it('gives a large partial-PDU buffer back once the PDU is delivered', () => {
+    // a 20 000-byte request delivered in 1460-byte segments, then a small one split in two
+    const big = new Uint8Array(20000);
+    big.set(fromHex('05 00 00 03 10 00 00 00 20 4e 00 00 01 00 00 00 08 4e 00 00 00 00 05 00'));
+    const { sink, f } = client();
+    for (let o = 0; o < big.length; o += 1460) f.push(big.subarray(o, o + 1460), o);
+    expect(sink.pdus.map((p) => p.length)).toEqual([20000]);
+    expect(f.bufferCapacity).toBe(0);
+    f.push(SHARPWMI.serverAlive2.subarray(0, 5), 1);
+    expect(f.bufferedBytes).toBe(5);
+    expect(f.bufferCapacity).toBe(256);
+    f.push(SHARPWMI.serverAlive2.subarray(5), 2);
+    expect(sink.pdus.length).toBe(2);
+  });
+
   it('buffers only the partial PDU', () => {
     const { f } = client();
     f.push(CLIENT_STREAM.subarray(0, 116 + 24 + 10), 1); // bind, request, 10 bytes of the alter_context
