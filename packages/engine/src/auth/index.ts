@@ -2,6 +2,7 @@
  * auth/: identity from DCE/RPC auth verifiers — NTLMSSP, SPNEGO, Kerberos, Netlogon secure channel.
  * Pure parsers over byte slices; none of them throws on malformed input.
  */
+
 export {
   contextChild,
   DER_CLASS_APPLICATION,
@@ -63,4 +64,3 @@ export {
   type SpnegoParseResult,
   type SpnegoToken,
 } from './spnego.js';
-export { latin1, looksUtf16le, stripNuls, utf16, utf16le } from './text.js';

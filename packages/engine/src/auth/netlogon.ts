@@ -16,7 +16,7 @@
  */
 
 import { type ParseProblem, problem } from '../util/parse-problem.js';
-import { latin1 } from './text.js';
+import { latin1 } from '../util/text.js';
 
 export interface NetlogonAuthMessage {
   messageType: 'negotiate' | 'response' | number;

@@ -29,7 +29,7 @@
 
 import { hexAt } from '../util/guid.js';
 import { type ParseProblem, problem } from '../util/parse-problem.js';
-import { latin1, looksUtf16le, utf16le } from './text.js';
+import { latin1, looksUtf16le, utf16le } from '../util/text.js';
 
 export const NTLMSSP_SIGNATURE = Uint8Array.of(0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00); // "NTLMSSP\0"
 

@@ -17,9 +17,9 @@
  * `ok` where it matters — no exceptions, no partial garbage past the failure point.
  */
 
-import { stripNuls, utf16 } from '../auth/text.js';
 import { guidAt, hexAt } from '../util/guid.js';
 import { type ParseProblem, type ParseProblemCode, problem } from '../util/parse-problem.js';
+import { stripNuls, utf16 } from '../util/text.js';
 
 /** Upper bound on any conformant count we accept (elements); real stubs stay far below. */
 export const NDR_MAX_COUNT = 1 << 20;

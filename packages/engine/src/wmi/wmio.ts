@@ -36,6 +36,7 @@
  */
 
 import { type ParseProblem, problem } from '../util/parse-problem.js';
+import { latin1, utf16le } from '../util/text.js';
 
 export const WMIO_SIGNATURE = 0x12345678;
 
@@ -571,26 +572,18 @@ class Decoder {
     if (p >= end) return this.bad('truncated', where, 'encoded string missing', p);
     const flag = b[p];
     if (flag === 0) {
-      let i = p + 1;
-      let s = '';
-      while (i < end && b[i] !== 0) {
-        s += String.fromCharCode(b[i]);
-        if (++i - p > MAX_STRING_UNITS) return this.bad('limit', where, 'string too long', p);
-      }
-      if (i >= end) return this.bad('truncated', where, 'string has no NUL terminator', p);
-      return { text: s, next: i + 1 };
+      const nul = b.indexOf(0, p + 1);
+      if (nul < 0 || nul >= end) return this.bad('truncated', where, 'string has no NUL terminator', p);
+      if (nul - p - 1 > MAX_STRING_UNITS) return this.bad('limit', where, 'string too long', p);
+      return { text: latin1(b, p + 1, nul - p - 1), next: nul + 1 };
     }
     if (flag === 1) {
+      // UTF-16LE right after the flag byte (so at an odd offset half of the time): find the 0x0000 unit.
       let i = p + 1;
-      let s = '';
-      while (i + 1 < end) {
-        const c = b[i] | (b[i + 1] << 8);
-        if (c === 0) return { text: s, next: i + 2 };
-        s += String.fromCharCode(c);
-        i += 2;
-        if (i - p > 2 * MAX_STRING_UNITS) return this.bad('limit', where, 'string too long', p);
-      }
-      return this.bad('truncated', where, 'string has no NUL terminator', p);
+      while (i + 1 < end && (b[i] !== 0 || b[i + 1] !== 0)) i += 2;
+      if (i + 1 >= end) return this.bad('truncated', where, 'string has no NUL terminator', p);
+      if ((i - p - 1) / 2 > MAX_STRING_UNITS) return this.bad('limit', where, 'string too long', p);
+      return { text: utf16le(b, p + 1, i - p - 1), next: i + 2 };
     }
     return this.bad('bad_value', where, `Encoded-String-Flag ${flag}`, p);
   }
