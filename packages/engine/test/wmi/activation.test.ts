@@ -1,4 +1,4 @@
-import { NdrWriter, orpc } from '@wmi-detect/capture-gen';
+import { activation, CLSID as GEN_CLSID, NdrWriter, orpc } from '@wmi-detect/capture-gen';
 import { describe, expect, it } from 'vitest';
 import { decodeStub } from '../../src/wmi/decode.js';
 import { IID } from '../../src/wmi/interfaces.js';
@@ -66,6 +66,82 @@ describe('ISystemActivator::RemoteCreateInstance (covenant sharpwmi, frames 60-6
       const resp = act(4, false, fx.SHARPWMI_ACTIVATION_RESP)?.dcom;
       for (const b of resp?.oxid_bindings ?? []) expect(ports).toContain(b.port);
     });
+  });
+});
+
+describe('activation encoded by capture-gen (impacket shape, both PDU byte orders)', () => {
+  const o = { cid: '11111111-2222-3333-4444-555555555555' };
+
+  it('request and reply round the WMI activation; the blob stays little-endian inside a big-endian stub', () => {
+    for (const le of [true, false]) {
+      const props = activation.activationPropertiesIn({
+        style: 'impacket',
+        clsid: GEN_CLSID.WbemLevel1Login,
+        iids: [IID.IWbemLevel1Login],
+      });
+      const qd = decodeStub({
+        iface: IID.ISystemActivator,
+        opnum: 4,
+        request: true,
+        stub: activation.remoteCreateInstanceRequest(le, o, props),
+        littleEndian: le,
+      });
+      expect(qd?.problems).toEqual([]);
+      expect(qd?.dcom).toEqual({
+        activation: 'RemoteCreateInstance',
+        clsid: '8bc3f05e-d86b-11d0-a075-00c04fb68820',
+        clsid_name: 'WbemLevel1Login',
+        iids: [IID.IWbemLevel1Login],
+      });
+      const out = activation.activationPropertiesOut({
+        interfaces: [
+          {
+            iid: IID.IWbemLevel1Login,
+            objref: orpc.objrefStandard(
+              IID.IWbemLevel1Login,
+              { oxid: 0x0102030405060708n, oid: 9n, ipid: '00001234-0000-0000-aaaa-bbbbbbbbbbbb' },
+              { strings: [{ networkAddr: 'SERVER' }], security: [] },
+            ),
+          },
+        ],
+        oxid: 0x0102030405060708n,
+        oxidBindings: {
+          strings: [{ networkAddr: 'SERVER[49154]' }, { networkAddr: '10.0.0.20[49154]' }],
+          security: [],
+        },
+        ipidRemUnknown: '00005678-0000-0000-aaaa-bbbbbbbbbbbb',
+        authnHint: 5,
+      });
+      const a = decodeStub({
+        iface: IID.ISystemActivator,
+        opnum: 4,
+        request: false,
+        stub: activation.activationResponse(le, out),
+        littleEndian: le,
+      });
+      expect(a?.problems).toEqual([]);
+      expect(a?.dcom).toMatchObject({
+        oxid: '0102030405060708',
+        oxid_bindings: [
+          expect.objectContaining({ host: 'SERVER', port: 49154 }),
+          expect.objectContaining({ host: '10.0.0.20', port: 49154 }),
+        ],
+        remunknown_ipid: '00005678-0000-0000-aaaa-bbbbbbbbbbbb',
+        authn_hint: 5,
+        ipids: ['00001234-0000-0000-aaaa-bbbbbbbbbbbb'],
+      });
+    }
+  });
+
+  it('a refused activation: NULL ppActProperties and the HRESULT (E_ACCESSDENIED) in the stub', () => {
+    const a = decodeStub({
+      iface: IID.ISystemActivator,
+      opnum: 4,
+      request: false,
+      stub: activation.activationResponse(false, undefined, 0x80070005),
+      littleEndian: false,
+    });
+    expect(a).toEqual({ hresult: 0x80070005, dcom: { activation: 'RemoteCreateInstance' }, problems: [] });
   });
 });
 
