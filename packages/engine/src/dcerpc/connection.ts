@@ -22,7 +22,7 @@
  */
 import type { CloseReason, Direction, StreamConsumer } from '../tcp/types.js';
 import { CallEntry, CallTable } from './call-table.js';
-import { PFC_OBJECT_UUID, PTYPE, PTYPE_COUNT } from './constants.js';
+import { AUTH_LEVEL, PFC_OBJECT_UUID, PTYPE, PTYPE_COUNT } from './constants.js';
 import { type AuthInfo, ContextEntry, ContextTable } from './context-table.js';
 import { DcePduEvent } from './event.js';
 import { type FramerSink, PduFramer } from './framer.js';
@@ -293,14 +293,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     const entry = this.contexts.get(p.contextId);
     ev.iface = entry;
     this.ownAuth(ev, p.auth, tsUs);
-    if (p.auth === null) {
-      // no verifier on the PDU (auth level connect, or none): the context's security context applies
-      const inherited = entry?.auth ?? this.currentAuth;
-      if (inherited) {
-        ev.effectiveAuth = inherited;
-        ev.authInherited = true;
-      }
-    }
+    if (p.auth === null) this.inheritFromContext(ev, entry);
     const sealed = p.auth?.sealed === true;
     ev.sealed = sealed;
     const own = sealed ? null : ev.pdu.subarray(p.stubOffset, p.stubOffset + p.stubLength);
@@ -492,12 +485,29 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     }
   }
 
-  private inheritFromCall(ev: DcePduEvent, call: CallEntry | undefined): void {
-    const inherited = call?.auth ?? ev.iface?.auth ?? null;
-    if (inherited) {
+  /**
+   * A request without a verifier runs under its context's security context only when that one was bound at level
+   * connect or below: from PKT (4) up every request carries a verifier (MS-RPCE 3.3.1.5.2), so a bare request on such
+   * a context is an unauthenticated call, not an authenticated one.
+   */
+  private inheritFromContext(ev: DcePduEvent, entry: ContextEntry | undefined): void {
+    const inherited = entry ? entry.auth : this.currentAuth;
+    if (inherited && inherited.authLevel <= AUTH_LEVEL.connect) {
       ev.effectiveAuth = inherited;
       ev.authInherited = true;
     }
+  }
+
+  /** A response/fault without a verifier is reported under the security context of the call it answers. */
+  private inheritFromCall(ev: DcePduEvent, call: CallEntry | undefined): void {
+    if (call) {
+      if (call.auth) {
+        ev.effectiveAuth = call.auth;
+        ev.authInherited = true;
+      }
+      return;
+    }
+    this.inheritFromContext(ev, ev.iface);
   }
 
   /** Records the PDU's own verifier: effective auth of the event and the connection's security contexts. */

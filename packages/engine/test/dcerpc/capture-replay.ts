@@ -62,6 +62,8 @@ export interface ReplayResult {
   events: Array<{ stream: number; ev: DcePduEvent; facts: PduFact }>;
   problems: Array<{ stream: number; kind: DceProblemKind; detail: string }>;
   connections: Map<number, DcerpcConnection>;
+  /** "ip:port" of each stream's two ends (the first one is the side we took for the client). */
+  endpoints: Map<number, [string, string]>;
 }
 
 /** One row per TCP frame: stream, source endpoint, SYN-without-ACK flag, and the segment. */
@@ -129,7 +131,7 @@ const seqDiff = (a: number, b: number) => {
  * were sent but not captured), when `holdFrames` later segments are waiting behind it, or at the end.
  */
 export function replayCapture(file: string, holdFrames = 8): ReplayResult {
-  const result: ReplayResult = { events: [], problems: [], connections: new Map() };
+  const result: ReplayResult = { events: [], problems: [], connections: new Map(), endpoints: new Map() };
   const flows = new Map<number, Flow>();
   const flowFor = (stream: number, src: string, synOnly: number): Flow => {
     let f = flows.get(stream);
@@ -195,6 +197,9 @@ export function replayCapture(file: string, holdFrames = 8): ReplayResult {
   for (const [stream, src, synOnly, seg] of readSegments(file)) {
     const f = flowFor(stream, src, synOnly);
     const dir: Direction = src === f.client ? 0 : 1;
+    const ends = result.endpoints.get(stream);
+    if (!ends) result.endpoints.set(stream, [f.client, dir === 1 ? src : '']);
+    else if (dir === 1 && ends[1] === '') ends[1] = src;
     const other: Direction = dir === 0 ? 1 : 0;
     // an ACK beyond the next expected byte of the other direction: what is missing there was lost, not late
     if (seg.ack >= 0 && f.next[other] >= 0 && f.pending[other].length > 0 && seqDiff(seg.ack, f.next[other]) > 0) {

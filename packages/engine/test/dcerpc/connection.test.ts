@@ -584,12 +584,26 @@ describe('DcerpcConnection: authentication', () => {
     expect(rec.last(0)).toMatchObject({ auth: [10, 2, 79231], inherited: true, sealed: false, iface: SYSACT });
   });
 
-  it('responses inherit the auth of their request; faults without a verifier too', () => {
+  it('a request without a verifier on a context bound at packet level or above is unauthenticated', () => {
+    const { rec, cli } = conn();
+    cli(WMIEXEC.bind); // NTLMSSP at packet privacy: every authenticated request must carry a verifier
+    cli(fromHex('05 00 00 03 10 00 00 00 18 00 00 00 02 00 00 00 00 00 00 00 00 00 04 00'));
+    expect(rec.last(0)).toMatchObject({ auth: undefined, inherited: false, sealed: false, iface: SYSACT });
+  });
+
+  it('responses and faults without a verifier are reported under the auth of the call they answer', () => {
     const { rec, cli, srv } = conn();
-    cli(WMIEXEC.bind);
-    cli(fromHex('05 00 00 03 10 00 00 00 18 00 00 00 03 00 00 00 00 00 00 00 00 00 04 00'));
-    srv(WMI_ACCESS_DENIED_FAULT);
-    expect(rec.last(3)).toMatchObject({ auth: [10, 6, 79231], inherited: true, faultStatus: 5, opnum: 4 });
+    cli(BIND_135);
+    srv(BIND_ACK_135);
+    cli(SHARPWMI.setClientInfoEx.slice()); // call_id 5, SPNEGO level 4, auth_context_id 1
+    srv(fromHex('05 00 03 03 10 00 00 00 20 00 00 00 05 00 00 00 20 00 00 00 03 00 00 00 05 00 00 00 00 00 00 00'));
+    expect(rec.last(3)).toMatchObject({ auth: [9, 4, 1], inherited: true, faultStatus: 5, opnum: 3 });
+    const bind = WMIEXEC.bind.slice();
+    bind[112 - 32 - 8 + 1] = 2; // auth_level connect: requests carry no verifier
+    const c2 = conn();
+    c2.cli(bind, fromHex('05 00 00 03 10 00 00 00 18 00 00 00 03 00 00 00 00 00 00 00 00 00 04 00'));
+    c2.srv(WMI_ACCESS_DENIED_FAULT);
+    expect(c2.rec.last(3)).toMatchObject({ auth: [10, 2, 79231], inherited: true, faultStatus: 5, opnum: 4 });
   });
 });
 
