@@ -42,7 +42,11 @@ export class DcePduEvent implements DceView {
   warning: PduDecodeProblem | null = null;
   /** This PDU's own verifier. */
   auth: SecTrailer | null = null;
-  /** Security context in effect: this PDU's verifier, else the one its call/context was established under. */
+  /**
+   * Security context in effect: this PDU's own verifier; else, for a request, its context's when that was bound at
+   * level connect or below (from packet level up a bare request is unauthenticated: null); for a response or fault,
+   * the call it answers.
+   */
   effectiveAuth: AuthInfo | null = null;
   /** effectiveAuth was inherited (from the bind/alter_context or the request), not carried by this PDU. */
   authInherited = false;
