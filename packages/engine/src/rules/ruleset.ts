@@ -120,6 +120,20 @@ export class RuleSet {
   }
 
   /**
+   * True when some rule runs on packet units of this IP protocol: the glue skips building packet contexts
+   * otherwise (the seed's rules are all DCE/RPC rules, and most packets are not DCE/RPC).
+   */
+  hasPacketRules(proto: number): boolean {
+    const g = proto === 6 ? this.packetTcp : proto === 17 ? this.packetUdp : this.packetOther;
+    return g.rules.length > 0;
+  }
+
+  /** True when some rule runs on DCE/RPC PDU units. */
+  hasDcerpcRules(): boolean {
+    return this.dcerpc.rules.length > 0;
+  }
+
+  /**
    * Evaluate the rules for one unit. `out` is cleared and receives the matching rules in evaluation order, except
    * noalert rules (their flowbit side effects still apply). Returns out.length. Flowbits live in ctx.flow.bits.
    */

@@ -22,6 +22,8 @@ export interface ConnectionInfo {
   readonly startTsUs: number;
   /** True when the three-way handshake was not seen (sensor started mid-connection). */
   readonly midstream: boolean;
+  /** Snort's `flow:established` for this connection now (see TcpPacketInfo.established). */
+  readonly established: boolean;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end_of_input';

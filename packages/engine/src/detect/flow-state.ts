@@ -1,0 +1,132 @@
+/**
+ * Everything the engine keeps about one TCP connection: its DCE/RPC state (DcerpcConnection), its flowbits, who
+ * authenticated, which WMI session it belongs to, the tag:session trackers of alerts fired on it, and the summary
+ * for its dcerpc_session record. It sits between the reassembler and the DCE/RPC layer: the reassembler sees a
+ * StreamConsumer, the DCE/RPC layer a DcerpcListener, and both calls land in the Engine with this state attached.
+ */
+
+import { DcerpcConnection, type DcerpcConnectionOptions, type DcerpcListener } from '../dcerpc/connection.js';
+import type { DcePduEvent } from '../dcerpc/event.js';
+import type { DceProblemKind } from '../dcerpc/problem.js';
+import { communityId } from '../flow/community-id.js';
+import type { FlowView } from '../rules/types.js';
+import type { CloseReason, ConnectionInfo, Direction, StreamConsumer } from '../tcp/types.js';
+import type { StubInsight } from '../wmi/insight.js';
+import { IdentityBook } from './identities.js';
+import { connectionKeyText, stableFlowId } from './ids.js';
+import type { SessionTie } from './session-linker.js';
+import { SessionSummary } from './session-record.js';
+
+/** What the engine does with the connection's events (implemented by Engine). */
+export interface FlowHost {
+  onPdu(flow: FlowState, ev: DcePduEvent): void;
+  onDceProblem(flow: FlowState, kind: DceProblemKind): void;
+  onFlowClose(flow: FlowState, reason: CloseReason, tsUs: number): void;
+}
+
+/** One tag:session follow-up: counts the connection's packets after the alert, up to a limit. */
+export interface TagTracker {
+  alertId: string;
+  sid: number;
+  packets: number;
+  bytes: number;
+  maxPackets: number;
+  maxBytes: number;
+  untilUs: number;
+  firstTsUs: number;
+  lastTsUs: number;
+}
+
+const MAX_CALL_INSIGHTS = 64;
+
+export class FlowState implements StreamConsumer, DcerpcListener {
+  readonly dce: DcerpcConnection;
+  readonly key: string;
+  readonly view: FlowView;
+  readonly identities = new IdentityBook();
+  readonly summary: SessionSummary | null;
+  /** Request insight by call_id, so alerts on the response or fault can say what the call was. */
+  readonly callInsight = new Map<number, StubInsight>();
+  session: SessionTie | undefined = undefined;
+  /** This connection carried an activation (it is the origin of `session`). */
+  activationOrigin = false;
+  tags: TagTracker[] | null = null;
+  /** Ordinals of the connection's units, for deterministic alert ids. */
+  packetOrdinal = 0;
+  pduOrdinal = 0;
+  bytesToServer = 0;
+  bytesToClient = 0;
+  lastTsUs: number;
+  private flowIdCache = -1;
+  private communityIdCache: string | null | undefined = undefined;
+
+  constructor(
+    readonly conn: ConnectionInfo,
+    private readonly host: FlowHost,
+    /** Caller's position of the connection's first packet (low-water mark for replay). */
+    readonly firstPosition: number,
+    dceOptions: DcerpcConnectionOptions,
+    keepSummary: boolean,
+  ) {
+    this.dce = new DcerpcConnection(this, { ...dceOptions, midstream: conn.midstream });
+    this.key = connectionKeyText(conn);
+    this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set() };
+    this.summary = keepSummary ? new SessionSummary() : null;
+    this.lastTsUs = conn.startTsUs;
+  }
+
+  get flowId(): number {
+    if (this.flowIdCache < 0) {
+      this.flowIdCache = stableFlowId(this.key);
+      this.view.id = this.flowIdCache;
+    }
+    return this.flowIdCache;
+  }
+
+  get communityId(): string | null {
+    if (this.communityIdCache === undefined) {
+      const c = this.conn;
+      this.communityIdCache = communityId(c.client.ip, c.client.port, c.server.ip, c.server.port, 6);
+    }
+    return this.communityIdCache;
+  }
+
+  rememberInsight(callId: number, insight: StubInsight): void {
+    if (this.callInsight.size >= MAX_CALL_INSIGHTS) {
+      const first = this.callInsight.keys().next().value;
+      if (first !== undefined) this.callInsight.delete(first);
+    }
+    this.callInsight.set(callId, insight);
+  }
+
+  // --- StreamConsumer: bytes from the reassembler ------------------------------------------------------------------
+
+  onData(dir: Direction, data: Uint8Array, tsUs: number): void {
+    if (dir === 0) this.bytesToServer += data.length;
+    else this.bytesToClient += data.length;
+    this.dce.onData(dir, data, tsUs);
+  }
+
+  onGap(dir: Direction, length: number, tsUs: number): void {
+    this.dce.onGap(dir, length, tsUs);
+  }
+
+  onClose(reason: CloseReason, tsUs: number): void {
+    this.dce.onClose(reason, tsUs);
+    this.host.onFlowClose(this, reason, tsUs);
+  }
+
+  wantsPayload(): boolean {
+    return this.dce.wantsPayload();
+  }
+
+  // --- DcerpcListener: PDUs from the DCE/RPC layer -----------------------------------------------------------------
+
+  onPdu(ev: DcePduEvent): void {
+    this.host.onPdu(this, ev);
+  }
+
+  onProblem(kind: DceProblemKind, _dir: Direction, _detail: string): void {
+    this.host.onDceProblem(this, kind);
+  }
+}
