@@ -8,6 +8,10 @@ import { ANALYZE_USAGE, analyze } from './commands/analyze.js';
 import { demo } from './commands/demo.js';
 import { GENERATE_USAGE, generateCommand } from './commands/generate.js';
 import { RULES_CHECK_USAGE, rulesCheck } from './commands/rules-check.js';
+import { SENSOR_USAGE, sensorCommand } from './commands/sensor.js';
+import { SERVE_USAGE, serve } from './commands/serve.js';
+import { TOPICS_USAGE, topicsCommand } from './commands/topics.js';
+import { UP_USAGE, upCommand } from './commands/up.js';
 
 export { parseArgs, UsageError } from './args.js';
 export { analyze } from './commands/analyze.js';
@@ -34,6 +38,18 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'generate the scenario captures and analyse them (no external services)',
     usage: 'usage: wmidetect demo [--out DIR] [analyze options]',
     run: demo,
+  },
+  serve: {
+    summary: 'run a service: ingest, detect or enrich (environment-configured)',
+    usage: SERVE_USAGE,
+    run: serve,
+  },
+  sensor: { summary: 'send packets (file, stdin, interface) to ingest', usage: SENSOR_USAGE, run: sensorCommand },
+  topics: { summary: 'topics create: create the Kafka topics', usage: TOPICS_USAGE, run: topicsCommand },
+  up: {
+    summary: 'local stack: broker, topics, ingest, two detectors, enrich (--replay CAPTURE --exit)',
+    usage: UP_USAGE,
+    run: upCommand,
   },
 };
 
