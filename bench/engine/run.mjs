@@ -7,11 +7,12 @@
  *   npm run bench:engine -- --runs 5 --json   # machine-readable
  *   npm run bench:engine -- --mode engine     # engine only (in-process); --mode cli: `wmidetect analyze` end to end
  *   npm run bench:engine -- --capture FILE    # any other capture instead of the replay
+ *   npm run bench:engine -- --sessions        # also write dcerpc_session records (analyze --sessions)
  *
  * Engine mode: each run is a fresh child process (so peak RSS and the JIT start cold, as a sensor's would) that reads
  * the capture with openCapture(...).forEach, feeds Engine.processFrame with rules/wmi.rules and serialises every
  * record with JSON.stringify the way the CLI does (lines counted, then dropped: the /dev/null of the CLI mode).
- * CLI mode: `node bin/wmidetect.mjs analyze --sessions CAPTURE > /dev/null`, timed from spawn to exit (includes
+ * CLI mode: `node bin/wmidetect.mjs analyze CAPTURE > /dev/null`, timed from spawn to exit (includes
  * Node start-up, module loading and rule compilation), peak RSS from the child's resource usage.
  *
  * Mbit/s = capture file bytes × 8 / wall time of the run (what "reads a 496 MB file in N s" means for Snort);
@@ -33,7 +34,7 @@ const cacheDir = path.join(os.homedir(), '.cache', 'wmi-detect', 'bench');
 const SNORT = { seconds: [2, 3], gbps: [1.3, 1.9], peakMiB: 54 };
 
 function parseArgs(argv) {
-  const o = { runs: 3, cliRuns: 1, mode: 'both', json: false, capture: null, sessions: true, child: false };
+  const o = { runs: 3, cliRuns: 1, mode: 'both', json: false, capture: null, sessions: false, child: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -45,11 +46,11 @@ function parseArgs(argv) {
     else if (a === '--mode') o.mode = next();
     else if (a === '--json') o.json = true;
     else if (a === '--capture') o.capture = path.resolve(next());
-    else if (a === '--no-sessions') o.sessions = false;
+    else if (a === '--sessions') o.sessions = true;
     else if (a === '--child') o.child = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        'usage: node bench/engine/run.mjs [--runs N] [--cli-runs N] [--mode engine|cli|both] [--capture FILE] [--no-sessions] [--json]\n',
+        'usage: node bench/engine/run.mjs [--runs N] [--cli-runs N] [--mode engine|cli|both] [--capture FILE] [--sessions] [--json]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -161,7 +162,7 @@ function spawnJson(args, env = process.env) {
 // --- one CLI run ---------------------------------------------------------------------------------------------------
 
 /**
- * `node bin/wmidetect.mjs analyze --sessions CAPTURE > /dev/null`, wall time from spawn to exit. The child's peak RSS
+ * `node bin/wmidetect.mjs analyze [--sessions] CAPTURE > /dev/null`, wall time from spawn to exit. The child's peak RSS
  * comes from GNU time (`%M`, the child's getrusage) when /usr/bin/time exists; its own cost is a fork/exec.
  */
 function cliRun(capture, sessions) {
@@ -226,7 +227,7 @@ async function main() {
   if (o.mode !== 'cli') {
     for (let i = 0; i < o.runs; i++) {
       const args = [self, '--child', '--capture', capture];
-      if (!o.sessions) args.push('--no-sessions');
+      if (o.sessions) args.push('--sessions');
       const r = await spawnJson(args);
       r.mbps = (size * 8) / (r.elapsedMs / 1000) / 1e6;
       r.pps = r.frames / (r.elapsedMs / 1000);
