@@ -18,6 +18,14 @@ export class AlertDedup {
     return true;
   }
 
+  /**
+   * Takes back ids offered by work that was not committed (an aborted transaction, a batch made stale by a
+   * rebalance): Kafka delivers those records again, and they must not then be taken for duplicates of themselves.
+   */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) this.seen.delete(id);
+  }
+
   get size(): number {
     return this.seen.size;
   }
