@@ -1,6 +1,6 @@
 export { type AssetEntry, type AssetInfo, AssetInventory, validateAsset } from './assets.js';
 export { type Cidr, cidrContains, parseCidr } from './cidr.js';
-export { ConfigError, type EnrichConfig, type EnrichTopics, kafkaOptionsFromEnv, parseEnrichConfig } from './config.js';
+export { ConfigError, type EnrichConfig, type EnrichTopics, parseEnrichConfig } from './config.js';
 export { AlertDedup } from './dedup.js';
 export { Enricher, type Enrichment, type EnrichResult, type Route } from './enricher.js';
 export { main } from './main.js';
