@@ -88,6 +88,11 @@ const DEFAULT_DETECT_HUNT_LIMIT = MAX_FRAG_LENGTH + 1 + HEADER_LENGTH;
 /** Partial-PDU buffers up to this size are kept between PDUs; larger ones are dropped once the PDU is delivered. */
 const KEEP_BUFFER = 16 * 1024;
 const EMPTY = new Uint8Array(0);
+/**
+ * carry + the head of the next chunk, for candidates that straddle chunks. Scratch shared by every framer: it is
+ * filled and read within one synchronous step of one framer and holds nothing between calls.
+ */
+const JOIN = new Uint8Array(2 * HEADER_LENGTH);
 
 export class PduFramer {
   mode: FramerMode = MODE_PROBE;
@@ -115,11 +120,12 @@ export class PduFramer {
   /** Partial PDU (SYNC with bufLen > 0). Grows to the PDU's frag_length, never beyond maxFrag. */
   private buf: Uint8Array = EMPTY;
   private bufLen = 0;
-  /** Bytes logically in front of the next chunk while probing/hunting (< 16). */
-  private readonly carry = new Uint8Array(HEADER_LENGTH);
+  /**
+   * Bytes logically in front of the next chunk while probing/hunting (< 16). Allocated on first use: most
+   * directions never need it, and every small typed array costs a tracked ArrayBuffer per connection.
+   */
+  private carry: Uint8Array = EMPTY;
   private carryLen = 0;
-  /** carry + the head of the next chunk, for candidates that straddle chunks. */
-  private readonly join = new Uint8Array(2 * HEADER_LENGTH);
   private skipRemaining = 0;
 
   constructor(
@@ -280,6 +286,7 @@ export class PduFramer {
         this.framingFailed(problem, this.buf, 0);
         // hunt from the second buffered byte: the 15 bytes after it become the hunt's carry
         this.stats.skippedBytes++;
+        this.ensureCarry();
         this.carry.set(this.buf.subarray(1, HEADER_LENGTH), 0);
         this.carryLen = HEADER_LENGTH - 1;
         this.bufLen = 0;
@@ -309,7 +316,7 @@ export class PduFramer {
     let srcEnd = end;
     if (this.carryLen > 0) {
       srcEnd = this.fillJoin(data, off, end);
-      src = this.join;
+      src = JOIN;
       at = 0;
     }
     const r = probeHeader(src, at, srcEnd, this.firstMask, this.maxFrag);
@@ -359,7 +366,7 @@ export class PduFramer {
     if (this.carryLen > 0) {
       // a chunk start that was too short to judge, continued by this chunk
       const joinEnd = this.fillJoin(data, off, end);
-      const r = probeHeader(this.join, 0, joinEnd, mask, this.maxFrag);
+      const r = probeHeader(JOIN, 0, joinEnd, mask, this.maxFrag);
       if (r === PROBE_YES) {
         this.resynced();
         this.ensure(HEADER_LENGTH);
@@ -400,7 +407,7 @@ export class PduFramer {
     // 1. candidates that start in the carried bytes (they straddle into data)
     if (this.carryLen > 0) {
       const joinEnd = this.fillJoin(data, off, end);
-      const j = this.join;
+      const j = JOIN;
       for (let p = 0; p < this.carryLen; p++) {
         if (j[p] !== 5) continue;
         const r = probeHeader(j, p, joinEnd, mask, maxFrag);
@@ -515,7 +522,7 @@ export class PduFramer {
 
   /** Copies carry + up to 16 bytes of data into `join`; returns the join's length. */
   private fillJoin(data: Uint8Array, off: number, end: number): number {
-    const j = this.join;
+    const j = JOIN;
     j.set(this.carry.subarray(0, this.carryLen), 0);
     const n = Math.min(HEADER_LENGTH, end - off);
     j.set(data.subarray(off, off + n), this.carryLen);
@@ -524,8 +531,13 @@ export class PduFramer {
 
   /** Appends data[off..end) to carry; callers guarantee the total stays below 16 bytes. */
   private appendCarry(data: Uint8Array, off: number, end: number): void {
+    this.ensureCarry();
     this.carry.set(data.subarray(off, end), this.carryLen);
     this.carryLen += end - off;
+  }
+
+  private ensureCarry(): void {
+    if (this.carry.length === 0) this.carry = new Uint8Array(HEADER_LENGTH);
   }
 
   private dropCarryHead(n: number): void {
