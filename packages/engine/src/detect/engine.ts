@@ -63,6 +63,7 @@ export class Engine implements FlowHost, StreamFactory {
     established: false,
     isDcerpc: false,
     bits: new Set(),
+    ipOnlyEligible: true,
   };
   private position = 0;
   private nowUs = 0;
@@ -271,6 +272,10 @@ export class Engine implements FlowHost, StreamFactory {
       view.toServer = toServer;
       view.established = established;
       view.isDcerpc = flow.dce.isDcerpc === true;
+      // Suricata evaluates IP-only rules on the first packet of each direction of a flow, not on every packet
+      const bit = toServer ? 1 : 2;
+      view.ipOnlyEligible = (flow.directionsSeen & bit) === 0;
+      flow.directionsSeen |= bit;
     } else {
       view.bits.clear();
       view.toServer = true;

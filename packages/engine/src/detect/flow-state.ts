@@ -51,6 +51,8 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   /** This connection carried an activation (it is the origin of `session`). */
   activationOrigin = false;
   tags: TagTracker[] | null = null;
+  /** Directions (bit 0 to server, bit 1 to client) whose first packet was seen: IP-only rules ran for them. */
+  directionsSeen = 0;
   /** Ordinals of the connection's units, for deterministic alert ids. */
   packetOrdinal = 0;
   pduOrdinal = 0;
@@ -70,7 +72,7 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   ) {
     this.dce = new DcerpcConnection(this, { ...dceOptions, midstream: conn.midstream });
     this.key = connectionKeyText(conn);
-    this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set() };
+    this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set(), ipOnlyEligible: true };
     this.summary = keepSummary ? new SessionSummary() : null;
     this.lastTsUs = conn.startTsUs;
   }

@@ -67,7 +67,8 @@ export interface Rule {
   readonly portsIgnored: boolean;
   /**
    * Only addresses (and protocol) constrain the rule: Suricata evaluates such "IP-only" rules once per flow and
-   * direction; this engine evaluates every unit (Snort). Exposed so the glue can apply Suricata's behaviour.
+   * direction, and so does this engine for TCP connections (the glue sets FlowView.ipOnlyEligible on the first
+   * packet of each direction); packets outside a tracked connection evaluate them every time (Snort).
    */
   readonly ipOnly: boolean;
   /** `requires:` as written (recorded; this engine loads the rule regardless). */

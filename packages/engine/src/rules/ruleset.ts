@@ -190,6 +190,8 @@ export class RuleSet {
     dce: DceView | undefined,
     stub: Uint8Array | null,
   ): boolean {
+    // IP-only rules run on the first packet of each connection direction only (Suricata); see FlowView
+    if (r.ipOnly && ctx.flow.ipOnlyEligible === false) return false;
     if (!r.headerAny && !this.header(r, ctx)) return false;
     const ff = r.flowFlags;
     if (ff !== 0) {

@@ -37,6 +37,12 @@ export interface FlowView {
   isDcerpc: boolean;
   /** Per-connection flowbits: the rule engine reads and writes this set. */
   bits: Set<string>;
+  /**
+   * Added for Suricata's IP-only rule semantics (Rule.ipOnly): false on a packet unit that is not the first of its
+   * connection and direction, where IP-only rules are not evaluated again (Suricata evaluates them once per flow and
+   * direction). Absent or true: they are evaluated (stateless packets, DCE/RPC units).
+   */
+  ipOnlyEligible?: boolean;
 }
 
 export interface DceInterfaceRef {
