@@ -1,0 +1,77 @@
+/**
+ * The environment of `wmidetect serve detect`, parsed and checked before anything connects (docs/configuration.md
+ * §1, §2, §4). Every problem is a ConfigError naming the variable; main() logs it and exits with status 2.
+ */
+import { hostname } from 'node:os';
+import {
+  ConfigError,
+  envInt,
+  envString,
+  type KafkajsClientOptions,
+  kafkaClientOptionsFromEnv,
+  type TopicNames,
+  topicNamesFromEnv,
+} from '@wmi-detect/kafka';
+import type { LogLevel } from '@wmi-detect/ops';
+
+export interface DetectConfig {
+  readonly kafka: KafkajsClientOptions;
+  readonly topics: Pick<TopicNames, 'packets' | 'detections' | 'dlq'>;
+  readonly opsPort: number;
+  readonly logLevel: LogLevel;
+  /** Consumer group on TOPIC_PACKETS; `<groupId>.emitted` holds the emitted-through positions (architecture.md). */
+  readonly groupId: string;
+  /** Names this worker in logs, metrics and the `detect.instance` header of its outputs. */
+  readonly instanceId: string;
+  readonly rulesFiles: readonly string[];
+  readonly ruleVarsFile?: string;
+  readonly sessionWindowS: number;
+  /**
+   * Upper bound on how far (in records of a partition) the committed replay start may lag the processing position.
+   * A connection older than that loses its state on a crash or rebalance (see architecture.md, "Detect: state and
+   * delivery").
+   */
+  readonly maxReplayRecords: number;
+  readonly podName?: string;
+  readonly podNamespace?: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export const DEFAULT_RULES_FILE = '/etc/wmi-detect/rules/wmi.rules';
+export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
+
+export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
+  const topics = topicNamesFromEnv(env);
+  const kafka = kafkaClientOptionsFromEnv(env, 'detect');
+  const opsPort = envInt(env, 'OPS_PORT', 9464, 0, 65535);
+  const level = (envString(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level))
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got '${envString(env, 'LOG_LEVEL')}'`,
+    );
+  const groupId = envString(env, 'DETECT_GROUP_ID') ?? 'wmi-detect-detect';
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(groupId))
+    throw new ConfigError('DETECT_GROUP_ID', `'${groupId}' must be 1..200 characters of [A-Za-z0-9._-]`);
+  const instanceId = envString(env, 'DETECT_INSTANCE_ID') ?? hostname();
+  const rulesFiles = (envString(env, 'RULES_FILES') ?? DEFAULT_RULES_FILE)
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  if (rulesFiles.length === 0) throw new ConfigError('RULES_FILES', 'no rule file named');
+  return {
+    kafka,
+    topics: { packets: topics.packets, detections: topics.detections, dlq: topics.dlq },
+    opsPort,
+    logLevel: level,
+    groupId,
+    instanceId,
+    rulesFiles,
+    ruleVarsFile: envString(env, 'RULE_VARS_FILE'),
+    sessionWindowS: envInt(env, 'DETECT_SESSION_WINDOW_S', 300, 1, 86_400),
+    maxReplayRecords: envInt(env, 'DETECT_MAX_REPLAY_RECORDS', DEFAULT_MAX_REPLAY_RECORDS, 1, 1_000_000_000),
+    podName: envString(env, 'POD_NAME'),
+    podNamespace: envString(env, 'POD_NAMESPACE'),
+  };
+}

@@ -1,0 +1,475 @@
+/**
+ * The detect worker: a consumer group member on TOPIC_PACKETS with one PartitionShard (one Engine) per assigned
+ * partition, and one transactional producer per partition for its outputs and positions.
+ *
+ *   assigned(p)  producer `<group>-<topic>-<p>` connects (InitProducerId: fences the previous owner of p, aborts its
+ *                open transaction) → committed positions read (replayFrom, emittedNext) → seek(p, replayFrom) →
+ *                shard replays [replayFrom, emittedNext) with output suppressed, then goes live (readiness)
+ *   batch(p)     records → shard.process → ONE transaction: detections + dead letters to their topics,
+ *                sendOffsets(group, replayFrom), sendOffsets(group.emitted, emittedNext), commit
+ *   failure      transaction aborted → shard state thrown away → partition paused, backoff, new producer,
+ *                seek(p, last committed replayFrom), replay again (back-pressure on a struggling broker)
+ *   fenced       another member owns p now → partition paused until the rebalance revokes it
+ *   revoked(p)   wait for p's batch in flight, close its producer, drop the shard (no finish(): the new owner replays)
+ *   stop()       stop fetching, finish the batch in flight (committed), leave the group, exit
+ *
+ * Why a producer per partition and not per member: kafkajs cannot pass the consumer group generation with
+ * sendOffsets (KIP-447), so the only fencing it has is the transactional.id; deriving it from the input partition
+ * makes the new owner of a partition fence the old one, whichever member that was (docs/architecture.md).
+ */
+import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { EngineOptions } from '@wmi-detect/engine';
+import {
+  createKafkajsClient,
+  type KafkaAdmin,
+  type KafkaClient,
+  type RecordBatch,
+  type RecordSource,
+  type SourceOptions,
+  type TopicPartition,
+  type TransactionalSink,
+} from '@wmi-detect/kafka';
+import { createLogger, type Logger, type OpsServer, type Registry, startOpsServer } from '@wmi-detect/ops';
+import type { DetectConfig } from './config.js';
+import { DetectMetrics } from './metrics.js';
+import { type Checkpoint, PartitionShard } from './shard.js';
+
+export type ShardEvent =
+  | { type: 'assigned'; partition: number; replayFrom: string | null; emittedNext: string | null }
+  | { type: 'restored'; partition: number; replayed: number }
+  | { type: 'revoked'; partition: number }
+  | { type: 'reset'; partition: number; error: string }
+  | { type: 'fenced'; partition: number };
+
+/** Seams for tests and the in-process `up` stack; none is needed in production. */
+export interface DetectHooks {
+  /** Awaited before each output transaction is committed; holding it keeps processed work uncommitted. */
+  beforeCommit?(partition: number, pending: { replayFrom: string; emittedNext: string; outputs: number }): unknown;
+  /** After a transaction committed (or positions were already current). */
+  afterCommit?(partition: number, committed: { replayFrom: string; emittedNext: string }): void;
+  onShardEvent?(event: ShardEvent): void;
+}
+
+export interface DetectDeps {
+  /** Kafka client (default: kafkajs from config.kafka). */
+  readonly client?: KafkaClient;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+  /** Engine options (ruleSet required); main() builds them from RULES_FILES / RULE_VARS_FILE. */
+  readonly engine: Omit<EngineOptions, 'onRecord'>;
+  /** Consumer tuning (session timeout, fetch wait …). */
+  readonly source?: Partial<Omit<SourceOptions, 'groupId'>>;
+  /** Start the ops endpoint (default true; OPS_PORT 0 picks a free port). */
+  readonly ops?: boolean;
+  readonly hooks?: DetectHooks;
+}
+
+export interface DetectHandle {
+  /** Port of /healthz /readyz /metrics, or -1 when not started. */
+  readonly opsPort: number;
+  readonly metrics: DetectMetrics;
+  readonly instanceId: string;
+  /** Member of the group, every assigned partition restored, not stopping. */
+  ready(): boolean;
+  /** Graceful: stop fetching, finish and commit the batch in flight, leave the group. */
+  stop(): Promise<void>;
+  /** Like a crash: the batch in flight is not committed, open transactions are aborted. For tests. */
+  kill(): Promise<void>;
+  /** Rejects when the consumer failed for good (the process should exit non-zero). */
+  readonly failed: Promise<never>;
+}
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+interface Owned {
+  shard: PartitionShard;
+  sink: TransactionalSink;
+  /** The batch in flight for this partition (revocation waits for it). */
+  busy: Promise<void>;
+  fenced: boolean;
+  resetting: boolean;
+  failures: number;
+}
+
+/** The transactional.id of the producer for input partition `p` (stable across members and restarts). */
+export function transactionalIdFor(groupId: string, topic: string, partition: number): string {
+  return `${groupId}-${topic}-${partition}`;
+}
+
+/** The group whose committed offsets are the emitted-through positions. */
+export function emittedGroupFor(groupId: string): string {
+  return `${groupId}.emitted`;
+}
+
+function isFencing(e: unknown): boolean {
+  const err = e as { type?: string; name?: string; message?: string; cause?: unknown } | null;
+  if (err === null || typeof err !== 'object') return false;
+  const t = err.type ?? '';
+  if (t === 'INVALID_PRODUCER_EPOCH' || t === 'PRODUCER_FENCED' || t === 'TRANSACTION_COORDINATOR_FENCED') return true;
+  if (/fenced|producer epoch/i.test(err.message ?? '')) return true;
+  return err.cause !== undefined && err.cause !== e ? isFencing(err.cause) : false;
+}
+
+function toBigOrNull(offset: string | undefined): bigint | null {
+  if (offset === undefined) return null;
+  const v = BigInt(offset);
+  return v < 0n ? null : v;
+}
+
+export async function startDetect(config: DetectConfig, deps: DetectDeps): Promise<DetectHandle> {
+  const logger =
+    deps.logger ??
+    createLogger('detect', {
+      level: config.logLevel,
+      base: { instance: config.instanceId, ...(config.podName ? { pod: config.podName } : {}) },
+    });
+  const metrics = new DetectMetrics(deps.registry);
+  const hooks = deps.hooks ?? {};
+  const tracer = trace.getTracer('wmi-detect-detect');
+  const topic = config.topics.packets;
+  const groupId = config.groupId;
+  const emittedGroup = emittedGroupFor(groupId);
+  metrics.rulesLoaded.set(deps.engine.ruleSet.rules.length);
+
+  const client: KafkaClient = deps.client ?? createKafkajsClient({ ...config.kafka, logger });
+  const owned = new Map<number, Owned>();
+  const pendingAssign = new Set<number>();
+  let joined = false;
+  let stopping = false;
+  let killed = false;
+  let failReason: Error | null = null;
+  let rejectFailed!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => {}); // observed by main(); a test that never looks must not see an unhandled rejection
+  const timers = new Set<NodeJS.Timeout>();
+
+  const fail = (e: Error) => {
+    if (failReason !== null) return;
+    failReason = e;
+    logger.error('detect failed; exiting', { error: e });
+    rejectFailed(e);
+  };
+
+  const ready = () =>
+    joined &&
+    !stopping &&
+    failReason === null &&
+    pendingAssign.size === 0 &&
+    [...owned.values()].every((o) => o.shard.restored && !o.fenced && !o.resetting);
+
+  const updateGauges = () => {
+    metrics.shards.set(owned.size);
+    let restoring = 0;
+    for (const o of owned.values()) if (!o.shard.restored || o.resetting) restoring++;
+    metrics.restoring.set(restoring + pendingAssign.size);
+  };
+
+  const ops: OpsServer | null =
+    deps.ops === false
+      ? null
+      : await startOpsServer({
+          port: config.opsPort,
+          registry: metrics.registry,
+          checks: [
+            { name: 'group_member', ready: () => joined && failReason === null },
+            {
+              name: 'state_restored',
+              ready: () =>
+                pendingAssign.size === 0 && [...owned.values()].every((o) => o.shard.restored && !o.resetting),
+            },
+            { name: 'not_fenced', ready: () => [...owned.values()].every((o) => !o.fenced) },
+            { name: 'not_stopping', ready: () => !stopping },
+          ],
+        });
+
+  const admin: KafkaAdmin = client.admin();
+  const source: RecordSource = client.source({ readCommitted: true, ...deps.source, groupId });
+
+  const newSink = async (partition: number): Promise<TransactionalSink> => {
+    const sink = client.transactionalSink({ transactionalId: transactionalIdFor(groupId, topic, partition) });
+    await sink.connect();
+    return sink;
+  };
+
+  const emit = (ev: ShardEvent) => {
+    try {
+      hooks.onShardEvent?.(ev);
+    } catch (e) {
+      logger.warn('shard event hook threw', { error: e as Error });
+    }
+  };
+
+  // --- rebalances --------------------------------------------------------------------------------------------------
+
+  source.onAssigned(async (tps) => {
+    joined = true;
+    const mine = tps.filter((tp) => tp.topic === topic);
+    for (const tp of mine) pendingAssign.add(tp.partition);
+    updateGauges();
+    try {
+      // Fence first: once our producer for p is registered, the previous owner can neither commit nor produce for
+      // p, so the positions read next are final.
+      const sinks = await Promise.all(mine.map((tp) => newSink(tp.partition)));
+      // Read the replay start before the emitted mark: if a transaction commits in between, we replay from an older
+      // start with a newer mark (more state, no duplicate) rather than the reverse.
+      const starts = await admin.fetchCommitted(groupId, topic);
+      const marks = await admin.fetchCommitted(emittedGroup, topic);
+      mine.forEach((tp, i) => {
+        const p = tp.partition;
+        const cp: Checkpoint = {
+          replayFrom: toBigOrNull(starts.find((s) => s.partition === p)?.offset),
+          emittedNext: toBigOrNull(marks.find((s) => s.partition === p)?.offset),
+        };
+        const shard = new PartitionShard(
+          {
+            topic,
+            partition: p,
+            engine: deps.engine,
+            detectionsTopic: config.topics.detections,
+            dlqTopic: config.topics.dlq,
+            instanceId: config.instanceId,
+            maxReplayRecords: config.maxReplayRecords,
+            metrics,
+          },
+          cp,
+        );
+        if (cp.replayFrom !== null) source.seek({ topic, partition: p, offset: cp.replayFrom.toString() });
+        owned.set(p, { shard, sink: sinks[i], busy: Promise.resolve(), fenced: false, resetting: false, failures: 0 });
+        pendingAssign.delete(p);
+        logger.info('partition assigned', {
+          partition: p,
+          replayFrom: cp.replayFrom?.toString() ?? null,
+          emittedNext: cp.emittedNext?.toString() ?? null,
+          restored: shard.restored,
+        });
+        emit({
+          type: 'assigned',
+          partition: p,
+          replayFrom: cp.replayFrom?.toString() ?? null,
+          emittedNext: cp.emittedNext?.toString() ?? null,
+        });
+        if (shard.restored) emit({ type: 'restored', partition: p, replayed: 0 });
+      });
+    } catch (e) {
+      // Without a producer or the committed positions this member cannot process what it was given; a restart
+      // (and the rebalance it causes) is the recovery.
+      fail(new Error(`cannot take over partitions ${mine.map((t) => t.partition).join(',')}: ${(e as Error).message}`));
+      throw e;
+    } finally {
+      updateGauges();
+    }
+  });
+
+  source.onRevoked(async (tps) => {
+    joined = true;
+    for (const tp of tps) {
+      if (tp.topic !== topic) continue;
+      const o = owned.get(tp.partition);
+      pendingAssign.delete(tp.partition);
+      if (o === undefined) continue;
+      owned.delete(tp.partition);
+      if (o.fenced || o.resetting) {
+        // our own back-pressure pause must not outlive the ownership (the adapter would re-apply it on re-assignment)
+        source.resume([tp]);
+        metrics.paused.dec();
+      }
+      await o.busy;
+      try {
+        await o.sink.close();
+      } catch (e) {
+        logger.warn('closing the producer of a revoked partition failed', {
+          partition: tp.partition,
+          error: e as Error,
+        });
+      }
+      metrics.liveConnections.set(0, { partition: tp.partition });
+      logger.info('partition revoked', { partition: tp.partition });
+      emit({ type: 'revoked', partition: tp.partition });
+    }
+    updateGauges();
+  });
+
+  source.onError((error, fatal) => {
+    if (fatal) fail(error);
+    else logger.warn('consumer error; the client rejoins', { error });
+  });
+
+  // --- failure → reset -----------------------------------------------------------------------------------------------
+
+  const scheduleReset = (p: number, o: Owned, error: Error) => {
+    o.resetting = true;
+    o.failures++;
+    const tp: TopicPartition = { topic, partition: p };
+    source.pause([tp]);
+    metrics.paused.inc();
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(o.failures - 1, 10));
+    logger.warn('output transaction failed; replaying the partition from its last commit after a pause', {
+      partition: p,
+      delayMs: delay,
+      error,
+    });
+    emit({ type: 'reset', partition: p, error: error.message });
+    updateGauges();
+    const timer = setTimeout(async () => {
+      timers.delete(timer);
+      if (owned.get(p) !== o || stopping) return;
+      try {
+        await o.sink.close().catch(() => {});
+        o.sink = await newSink(p);
+      } catch (e) {
+        if (owned.get(p) === o) scheduleReset(p, o, e as Error);
+        return;
+      }
+      if (owned.get(p) !== o || stopping) return;
+      o.shard.reset();
+      const start = o.shard.startOffset;
+      if (start !== null) source.seek({ topic, partition: p, offset: start.toString() });
+      o.resetting = false;
+      metrics.paused.dec();
+      source.resume([tp]);
+      updateGauges();
+    }, delay);
+    timers.add(timer);
+  };
+
+  // --- the batch handler ----------------------------------------------------------------------------------------------
+
+  const handle = async (batch: RecordBatch, ctx: { heartbeat(): Promise<void>; isStale(): boolean }) => {
+    const p = batch.partition;
+    const o = owned.get(p);
+    if (o === undefined || o.fenced || o.resetting || killed) return;
+    const span: Span = tracer.startSpan('detect.batch', {
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(p),
+        'messaging.batch.message_count': batch.records.length,
+      },
+    });
+    try {
+      const wasRestored = o.shard.restored;
+      const t0 = performance.now();
+      const out = o.shard.process(batch.records, BigInt(batch.nextOffset));
+      metrics.batchSeconds.observe((performance.now() - t0) / 1000);
+      metrics.lag.set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.nextOffset))), { partition: p });
+      span.setAttribute('wmi.outputs', out.outputs.length);
+      span.setAttribute('wmi.replayed', out.replayed);
+      if (ctx.isStale()) {
+        // The partition is being taken away or re-read: whatever the state became, it is not what was committed.
+        span.setAttribute('wmi.stale', true);
+        if (owned.get(p) === o && !killed) {
+          o.shard.reset();
+          const start = o.shard.startOffset;
+          if (start !== null) source.seek({ topic, partition: p, offset: start.toString() });
+        }
+        return;
+      }
+      const prev = o.shard.lastCommitted;
+      const next: Checkpoint = { replayFrom: out.replayFrom, emittedNext: out.emittedNext };
+      const pending = {
+        replayFrom: out.replayFrom.toString(),
+        emittedNext: out.emittedNext.toString(),
+        outputs: out.outputs.length,
+      };
+      if (hooks.beforeCommit) await hooks.beforeCommit(p, pending);
+      if (killed) return;
+      if (out.outputs.length > 0 || prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext) {
+        await ctx.heartbeat();
+        const t1 = performance.now();
+        const txn = await o.sink.begin();
+        try {
+          await txn.send(out.outputs);
+          await txn.sendOffsets(groupId, [{ topic, partition: p, offset: pending.replayFrom }]);
+          await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: pending.emittedNext }]);
+          await txn.commit();
+        } catch (e) {
+          await txn.abort().catch(() => {});
+          throw e;
+        }
+        metrics.commitSeconds.observe((performance.now() - t1) / 1000);
+        metrics.transactions.inc({ result: 'committed' });
+      }
+      o.shard.markCommitted(next);
+      o.failures = 0;
+      hooks.afterCommit?.(p, { replayFrom: pending.replayFrom, emittedNext: pending.emittedNext });
+      if (!wasRestored && o.shard.restored) {
+        logger.info('partition restored', { partition: p, emittedNext: pending.emittedNext });
+        emit({ type: 'restored', partition: p, replayed: out.replayed });
+        updateGauges();
+      }
+    } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+      if (killed || owned.get(p) !== o) return;
+      metrics.transactions.inc({ result: 'failed' });
+      if (isFencing(e)) {
+        o.fenced = true;
+        source.pause([{ topic, partition: p }]);
+        metrics.paused.inc();
+        logger.warn('producer fenced: another member owns this partition now; paused until revoked', { partition: p });
+        emit({ type: 'fenced', partition: p });
+      } else {
+        scheduleReset(p, o, e as Error);
+      }
+    } finally {
+      span.end();
+    }
+  };
+
+  let inFlight: Promise<void> = Promise.resolve();
+
+  try {
+    await admin.connect();
+    await source.connect();
+    await source.subscribe([topic], { fromBeginning: true });
+    await source.run((batch, ctx) => {
+      const o = owned.get(batch.partition);
+      const work = handle(batch, ctx);
+      inFlight = work;
+      if (o !== undefined) o.busy = work;
+      return work;
+    });
+  } catch (e) {
+    await ops?.close();
+    await source.close().catch(() => {});
+    await admin.close().catch(() => {});
+    throw e;
+  }
+  logger.info('detect running', { groupId, topic, rulesLoaded: deps.engine.ruleSet.rules.length });
+
+  const shutdown = async (hard: boolean) => {
+    if (stopping) return;
+    stopping = true;
+    killed = hard;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    const assigned = source.assignment();
+    // Stop fetching first, so the batch in flight is the last one.
+    if (!hard && assigned.length > 0) source.pause(assigned);
+    if (hard) {
+      // A crash: nothing in flight gets committed; open transactions die with their producers.
+      await Promise.all([...owned.values()].map((o) => o.sink.close().catch(() => {})));
+    } else {
+      await inFlight.catch(() => {});
+    }
+    await source.close().catch((e) => logger.warn('leaving the group failed', { error: e as Error }));
+    await Promise.all([...owned.values()].map((o) => o.sink.close().catch(() => {})));
+    owned.clear();
+    await admin.close().catch(() => {});
+    await ops?.close();
+    logger.info(hard ? 'detect killed' : 'detect stopped');
+  };
+
+  return {
+    opsPort: ops?.port ?? -1,
+    metrics,
+    instanceId: config.instanceId,
+    ready,
+    stop: () => shutdown(false),
+    kill: () => shutdown(true),
+    failed,
+  };
+}
