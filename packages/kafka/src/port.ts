@@ -188,8 +188,16 @@ export interface PartitionOffsets {
   readonly high: string;
 }
 
+/** The cluster as the admin client sees it (for replication factors that cannot exceed the broker count). */
+export interface ClusterDescription {
+  readonly brokers: readonly { readonly nodeId: number; readonly host: string; readonly port: number }[];
+  readonly controller: number | null;
+}
+
 export interface KafkaAdmin {
   connect(): Promise<void>;
+  /** Brokers and controller of the cluster. */
+  describeCluster(): Promise<ClusterDescription>;
   /** Creates missing topics and waits for their leaders; returns the names it created (existing ones are left). */
   createTopics(specs: readonly TopicSpec[]): Promise<string[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;

@@ -1,6 +1,7 @@
 /** KafkaAdmin on the kafkajs admin client. */
 import type kafkajs from 'kafkajs';
 import type {
+  ClusterDescription,
   KafkaAdmin,
   KafkaLogger,
   PartitionOffsets,
@@ -24,6 +25,14 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   connect(): Promise<void> {
     return this.admin.connect();
+  }
+
+  async describeCluster(): Promise<ClusterDescription> {
+    const c = await this.admin.describeCluster();
+    return {
+      brokers: c.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      controller: c.controller ?? null,
+    };
   }
 
   async createTopics(specs: readonly TopicSpec[]): Promise<string[]> {
