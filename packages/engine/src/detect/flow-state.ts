@@ -70,7 +70,11 @@ export class FlowState implements StreamConsumer, DcerpcListener {
     dceOptions: DcerpcConnectionOptions,
     keepSummary: boolean,
   ) {
-    this.dce = new DcerpcConnection(this, { ...dceOptions, midstream: conn.midstream });
+    // the engine passes options whose midstream already matches (no spread per connection on the hot path)
+    this.dce = new DcerpcConnection(
+      this,
+      dceOptions.midstream === conn.midstream ? dceOptions : { ...dceOptions, midstream: conn.midstream },
+    );
     this.key = connectionKeyText(conn);
     this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set(), ipOnlyEligible: true };
     this.summary = keepSummary ? new SessionSummary() : null;
