@@ -1,0 +1,528 @@
+/**
+ * The local pipeline behind `wmidetect up` and bench/pipeline: a Kafka broker (the same startLocalBroker the tests
+ * use), the topics of docs/configuration.md §6, and the services as child processes — `wmidetect serve ingest`,
+ * `serve detect` ×N, `serve enrich` — configured only through their environment, exactly as the Helm chart runs them.
+ *
+ *   start     broker → topics → children (each with its own OPS_PORT) → every /readyz answers 200
+ *   replay    `wmidetect sensor` child against ingest with a generated sensor token, to completion
+ *   drain     after the sensor: TOPIC_PACKETS end offsets E; detect has processed up to E (its group's committed
+ *             offsets, or the position it reports as wmi_detect_input_position on /metrics); then TOPIC_DETECTIONS
+ *             end offsets D; enrich's committed offsets (transactional: committed = processed) reach D.
+ *             Every step waits on state Kafka or the services report — never on a guessed delay.
+ *   read      TOPIC_ALERTS (read_committed) from the beginning up to its end offsets
+ *   stop      SIGTERM to every child (graceful: commit, leave group), SIGKILL after the grace period, broker stop,
+ *             temp dir removed. Children also end by themselves when `up` dies: up-child-guard.ts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { defaultRulesPath } from '@wmi-detect/engine';
+import {
+  createKafkajsClient,
+  DEFAULT_TOPICS,
+  freePort,
+  type KafkaClient,
+  type KafkaLogger,
+  type KafkaRecord,
+  type LocalBroker,
+  startLocalBroker,
+  type TopicNames,
+  type TopicSpec,
+} from '@wmi-detect/kafka';
+
+/** Temp dirs of `up` start with this under os.tmpdir(). */
+export const STACK_DIR_PREFIX = 'wmi-up-';
+
+export const DETECT_GROUP_ID = 'wmi-detect-detect';
+export const ENRICH_GROUP_ID = 'wmi-detect-enrich';
+export const SENSOR_ID = 'up-sensor';
+
+/** The repository's launcher; src/commands and dist/commands sit at the same depth. */
+export const WMIDETECT_BIN = fileURLToPath(new URL('../../../../bin/wmidetect.mjs', import.meta.url));
+const CHILD_GUARD = pathToFileURL(fileURLToPath(new URL('./up-child-guard.js', import.meta.url))).href;
+
+export interface LocalStackOptions {
+  /** Partitions of the data topics (default 4). */
+  readonly partitions?: number;
+  /** Detector processes (default 2). */
+  readonly detectors?: number;
+  readonly assetsFile?: string;
+  readonly whitelistFile?: string;
+  /** Use this cluster instead of starting a broker. */
+  readonly brokers?: string;
+  /** Forward the services' JSON logs to our stderr (default: only into files in the stack dir). */
+  readonly verbose?: boolean;
+  /** Extra environment for every service. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Progress lines (stderr). */
+  readonly say?: (msg: string) => void;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly opsPort: number;
+  readonly logFile: string;
+}
+
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+const quiet: KafkaLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The topics of configuration.md §6, with the single-broker replication of a local stack. */
+export function stackTopicSpecs(topics: TopicNames, partitions: number): TopicSpec[] {
+  const del = (ms: number) => ({ 'cleanup.policy': 'delete', 'retention.ms': String(ms) });
+  const compact = { 'cleanup.policy': 'compact' };
+  return [
+    { topic: topics.packets, partitions, replicationFactor: 1, configs: del(86_400_000) },
+    { topic: topics.detections, partitions, replicationFactor: 1, configs: del(604_800_000) },
+    { topic: topics.detectState, partitions, replicationFactor: 1, configs: compact },
+    { topic: topics.dlq, partitions, replicationFactor: 1, configs: del(1_209_600_000) },
+    { topic: topics.alerts, partitions, replicationFactor: 1, configs: del(604_800_000) },
+    { topic: topics.suppressed, partitions, replicationFactor: 1, configs: del(2_592_000_000) },
+    { topic: topics.refAssets, partitions: 1, replicationFactor: 1, configs: compact },
+    { topic: topics.refWhitelist, partitions: 1, replicationFactor: 1, configs: compact },
+  ];
+}
+
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** `name{a="x",b="y"} 12` lines of a Prometheus text page for one metric name. */
+export function metricSamples(page: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]] = lm[2];
+    out.push({ labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly opsPort: number;
+  readonly logFile: string;
+  readonly graceMs: number;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  readonly exited: Promise<void>;
+}
+
+export class LocalStack {
+  readonly dir: string;
+  readonly topics: TopicNames = DEFAULT_TOPICS;
+  readonly partitions: number;
+  brokers = '';
+  ingestUrl = '';
+  readonly tokenFile: string;
+  private readonly token = randomBytes(24).toString('hex');
+  private broker: LocalBroker | null = null;
+  private client: KafkaClient | null = null;
+  private readonly children: Child[] = [];
+  private stopping: Promise<void> | null = null;
+  private readonly say: (msg: string) => void;
+
+  private constructor(private readonly o: LocalStackOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), STACK_DIR_PREFIX));
+    this.partitions = o.partitions ?? 4;
+    this.tokenFile = join(this.dir, 'sensor-tokens');
+    this.say = o.say ?? (() => {});
+  }
+
+  /** Starts everything and resolves when every service is ready; on failure everything started is stopped. */
+  static async start(o: LocalStackOptions = {}): Promise<LocalStack> {
+    const s = new LocalStack(o);
+    try {
+      await s.startAll();
+      return s;
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
+  }
+
+  get services(): ServiceProcess[] {
+    return this.children.map((c) => ({ name: c.name, pid: c.proc.pid ?? -1, opsPort: c.opsPort, logFile: c.logFile }));
+  }
+
+  private async startAll(): Promise<void> {
+    const t0 = Date.now();
+    if (this.o.brokers) {
+      this.brokers = this.o.brokers;
+    } else {
+      this.say('starting the local Kafka broker');
+      this.broker = await startLocalBroker();
+      this.brokers = this.broker.bootstrap;
+    }
+    this.say(`kafka at ${this.brokers} (${Date.now() - t0} ms)`);
+    this.client = createKafkajsClient({ brokers: this.brokers.split(','), clientId: 'wmi-detect-up', logger: quiet });
+
+    const admin = this.client.admin();
+    await admin.connect();
+    try {
+      const created = await admin.createTopics(stackTopicSpecs(this.topics, this.partitions));
+      this.say(`topics: ${created.length} created, ${8 - created.length} already there`);
+      for (const d of await admin.describeTopics([
+        this.topics.packets,
+        this.topics.detections,
+        this.topics.detectState,
+      ]))
+        if (d.partitions.length !== this.partitions)
+          throw new StackError(
+            `topic ${d.topic} has ${d.partitions.length} partitions, the stack wants ${this.partitions} (use --partitions ${d.partitions.length} or new topics)`,
+          );
+    } finally {
+      await admin.close();
+    }
+
+    writeFileSync(this.tokenFile, `# generated by wmidetect up\n${SENSOR_ID}:${this.token}\n`, { mode: 0o600 });
+    const ingestPort = await freePort();
+    this.ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    const common: Record<string, string> = {
+      KAFKA_BROKERS: this.brokers,
+      LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+      ...this.o.env,
+    };
+    await this.spawnService('ingest', {
+      ...common,
+      INGEST_PORT: String(ingestPort),
+      INGEST_TOKENS_FILE: this.tokenFile,
+    });
+    const detectors = this.o.detectors ?? 2;
+    for (let i = 0; i < detectors; i++) {
+      await this.spawnService(`detect-${i}`, {
+        ...common,
+        DETECT_GROUP_ID,
+        DETECT_INSTANCE_ID: `up-detect-${i}`,
+        RULES_FILES: defaultRulesPath(),
+      });
+    }
+    const enrichEnv: Record<string, string> = { ...common, ENRICH_GROUP_ID };
+    if (this.o.assetsFile) enrichEnv.ASSETS_FILE = this.o.assetsFile;
+    if (this.o.whitelistFile) enrichEnv.WHITELIST_FILE = this.o.whitelistFile;
+    await this.spawnService('enrich', enrichEnv);
+
+    await Promise.all(this.children.map((c) => this.waitReady(c)));
+    this.say(`all services ready (${Date.now() - t0} ms)`);
+  }
+
+  private async spawnService(name: string, env: Record<string, string>): Promise<void> {
+    const opsPort = await freePort();
+    const service = name.replace(/-\d+$/, '');
+    const logFile = join(this.dir, `${name}.log`);
+    const child = this.spawnChild(name, ['serve', service], { ...env, OPS_PORT: String(opsPort) }, logFile);
+    // Object.assign, not a spread: the exit handler writes `exit` on this very object.
+    this.children.push(Object.assign(child, { opsPort, graceMs: service === 'detect' ? 60_000 : 30_000 }));
+  }
+
+  private spawnChild(
+    name: string,
+    args: string[],
+    env: Record<string, string>,
+    logFile: string,
+  ): Omit<Child, 'opsPort' | 'graceMs'> {
+    const fd = openSync(logFile, 'a');
+    let proc: ChildProcess;
+    try {
+      // Only the variables the stack sets plus the basics a Node process needs: the child sees exactly the
+      // contract of configuration.md, not whatever KAFKA_*/TOPIC_* the caller's shell happens to export.
+      const base: Record<string, string> = {};
+      for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_OPTIONS', 'JAVA_HOME']) {
+        const v = process.env[k];
+        if (v !== undefined) base[k] = v;
+      }
+      for (const [k, v] of Object.entries(process.env)) if (k.startsWith('OTEL_') && v !== undefined) base[k] = v;
+      proc = spawn(process.execPath, ['--import', CHILD_GUARD, WMIDETECT_BIN, ...args], {
+        env: { ...base, ...env },
+        stdio: ['ignore', this.o.verbose ? 'inherit' : fd, this.o.verbose ? 'inherit' : fd, 'ipc'],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const entry = { name, proc, logFile, exit: null as Child['exit'] } as Omit<Child, 'opsPort' | 'graceMs'> & {
+      exit: Child['exit'];
+    };
+    const exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        entry.exit = { code, signal };
+        resolve();
+      });
+      proc.once('error', (e) => {
+        entry.exit = { code: -1, signal: null };
+        this.say(`${name}: ${e.message}`);
+        resolve();
+      });
+    });
+    // The IPC channel is only a lifeline (see up-child-guard.ts); it must not keep `up` alive.
+    proc.channel?.unref();
+    proc.unref();
+    return Object.assign(entry, { exited });
+  }
+
+  private deadChild(): Child | undefined {
+    return this.children.find((c) => c.exit !== null);
+  }
+
+  private failure(c: Child, what: string): StackError {
+    return new StackError(
+      `${c.name} ${what} (exit ${c.exit?.code ?? '-'}${c.exit?.signal ? `, ${c.exit.signal}` : ''}); last lines of ${c.logFile}:\n${tail(c.logFile)}`,
+    );
+  }
+
+  /** Polls /readyz (what a Kubernetes readiness probe does) until 200; fails when the child exits. */
+  private async waitReady(c: Child): Promise<void> {
+    const deadline = Date.now() + (this.o.readyTimeoutMs ?? 180_000);
+    let last = 'no answer yet';
+    for (;;) {
+      if (c.exit) throw this.failure(c, 'exited before it was ready');
+      try {
+        const r = await httpGet(c.opsPort, '/readyz');
+        if (r.status === 200) {
+          this.say(`${c.name} ready (ops :${c.opsPort})`);
+          return;
+        }
+        last = `${r.status} ${r.body}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new StackError(`${c.name} not ready: ${last}\n${tail(c.logFile)}`);
+      await pause(100);
+    }
+  }
+
+  /** Runs `wmidetect sensor` on a capture against ingest, to completion. */
+  async replay(capture: string, extraArgs: readonly string[] = []): Promise<void> {
+    const logFile = join(this.dir, 'sensor.log');
+    const args = ['sensor', '--ingest', this.ingestUrl, '--sensor-id', SENSOR_ID, '--token-file', this.tokenFile];
+    const child = this.spawnChild('sensor', [...args, ...extraArgs, capture], {}, logFile);
+    const sensor: Child = Object.assign(child, { opsPort: 0, graceMs: 10_000 });
+    this.children.push(sensor);
+    await Promise.race([
+      sensor.exited,
+      (async () => {
+        // A service dying mid-replay fails the run at once instead of after a drain timeout.
+        while (!sensor.exit) {
+          const dead = this.deadChild();
+          if (dead && dead !== sensor) throw this.failure(dead, 'exited during the replay');
+          await Promise.race([sensor.exited, pause(250)]);
+        }
+      })(),
+    ]);
+    if (sensor.exit?.code !== 0) throw this.failure(sensor, 'failed');
+    this.say(`sensor done: ${tail(logFile, 1)}`);
+  }
+
+  private kafka(): KafkaClient {
+    if (!this.client) throw new StackError('stack not started');
+    return this.client;
+  }
+
+  /** Highest next-offset any detector reports per TOPIC_PACKETS partition (wmi_detect_input_position). */
+  private async detectPositions(): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    for (const c of this.children) {
+      if (!c.name.startsWith('detect-') || c.exit) continue;
+      let page: string;
+      try {
+        page = (await httpGet(c.opsPort, '/metrics')).body;
+      } catch {
+        continue;
+      }
+      for (const s of metricSamples(page, 'wmi_detect_input_position')) {
+        if (s.labels.topic !== undefined && s.labels.topic !== this.topics.packets) continue;
+        const p = Number(s.labels.partition);
+        if (!Number.isInteger(p) || !Number.isFinite(s.value)) continue;
+        const v = BigInt(Math.trunc(s.value));
+        if (v > (out.get(p) ?? -1n)) out.set(p, v);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Waits until everything the sensor delivered has gone through detect and enrich. Returns the offsets it waited
+   * for. Fails when a service exits or nothing moves for `stallMs`.
+   */
+  async waitDrained(stallMs = 120_000): Promise<{ packets: string[]; detections: string[] }> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      const packetEnds = await admin.fetchOffsets(this.topics.packets);
+      await this.until(
+        'detect processed every packet record',
+        async () => {
+          const committed = await admin.fetchCommitted(DETECT_GROUP_ID, this.topics.packets);
+          const positions = await this.detectPositions();
+          const lag = packetEnds.map((e) => {
+            if (BigInt(e.high) <= BigInt(e.low)) return 0n;
+            const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
+            const p = positions.get(e.partition) ?? -1n;
+            const at = c > p ? c : p;
+            return at >= BigInt(e.high) ? 0n : BigInt(e.high) - (at < 0n ? BigInt(e.low) : at);
+          });
+          return lag.reduce((a, b) => a + b, 0n);
+        },
+        stallMs,
+      );
+      const detEnds = await admin.fetchOffsets(this.topics.detections);
+      await this.until(
+        'enrich processed every detection',
+        async () => {
+          const committed = await admin.fetchCommitted(ENRICH_GROUP_ID, this.topics.detections);
+          return detEnds
+            .map((e) => {
+              if (BigInt(e.high) <= BigInt(e.low)) return 0n;
+              const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
+              return c >= BigInt(e.high) ? 0n : BigInt(e.high) - (c < 0n ? BigInt(e.low) : c);
+            })
+            .reduce((a, b) => a + b, 0n);
+        },
+        stallMs,
+      );
+      return { packets: packetEnds.map((e) => e.high), detections: detEnds.map((e) => e.high) };
+    } finally {
+      await admin.close();
+    }
+  }
+
+  /** Re-checks `lag` until 0; a lag that does not shrink for stallMs, or a dead service, is a failure. */
+  private async until(what: string, lag: () => Promise<bigint>, stallMs: number): Promise<void> {
+    let best: bigint | null = null;
+    let movedAt = Date.now();
+    for (;;) {
+      const dead = this.deadChild();
+      if (dead && dead.name !== 'sensor') throw this.failure(dead, `exited while waiting until ${what}`);
+      const l = await lag();
+      if (l === 0n) {
+        this.say(`${what}`);
+        return;
+      }
+      if (best === null || l < best) {
+        best = l;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt > stallMs) {
+        throw new StackError(`stuck waiting until ${what}: ${l} records behind for ${stallMs} ms`);
+      }
+      await pause(100);
+    }
+  }
+
+  /** Every committed record of `topic` up to its current end offsets, in partition and offset order. */
+  async readTopic(topic: string): Promise<KafkaRecord[]> {
+    const client = this.kafka();
+    const admin = client.admin();
+    await admin.connect();
+    let ends: Map<number, bigint>;
+    try {
+      ends = new Map(
+        (await admin.fetchOffsets(topic))
+          .filter((e) => BigInt(e.high) > BigInt(e.low))
+          .map((e) => [e.partition, BigInt(e.high)]),
+      );
+    } finally {
+      await admin.close();
+    }
+    const byPartition = new Map<number, KafkaRecord[]>();
+    if (ends.size > 0) {
+      const source = client.source({
+        groupId: `wmi-detect-up-reader-${randomBytes(6).toString('hex')}`,
+        readCommitted: true,
+        maxWaitTimeMs: 100,
+      });
+      let done!: () => void;
+      const finished = new Promise<void>((r) => {
+        done = r;
+      });
+      await source.connect();
+      try {
+        await source.subscribe([topic], { fromBeginning: true });
+        await source.run(async (batch) => {
+          const end = ends.get(batch.partition);
+          if (end === undefined) return;
+          const list = byPartition.get(batch.partition) ?? [];
+          for (const r of batch.records) if (BigInt(r.offset) < end) list.push(r);
+          byPartition.set(batch.partition, list);
+          if (BigInt(batch.nextOffset) >= end) {
+            ends.delete(batch.partition);
+            if (ends.size === 0) done();
+          }
+        });
+        await finished;
+      } finally {
+        await source.close();
+      }
+    }
+    return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p) ?? []);
+  }
+
+  /** Stops every child gracefully (SIGKILL after its grace period), then the broker; removes the stack dir. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      await Promise.all(
+        this.children.map(async (c) => {
+          if (c.exit) return;
+          try {
+            c.proc.kill('SIGTERM');
+          } catch {
+            // gone
+          }
+          let timer: NodeJS.Timeout | undefined;
+          const graceful = await Promise.race([
+            c.exited.then(() => true),
+            new Promise<boolean>((r) => {
+              timer = setTimeout(() => r(false), c.graceMs);
+            }),
+          ]);
+          clearTimeout(timer);
+          if (!graceful) {
+            this.say(`${c.name} did not stop within ${c.graceMs} ms: SIGKILL`);
+            c.proc.kill('SIGKILL');
+            await c.exited;
+            return;
+          }
+          const ex = c.exit as Child['exit']; // set by the exit handler meanwhile
+          if (ex && ex.code !== 0 && c.name !== 'sensor') {
+            this.say(`${c.name} exited with ${ex.code ?? ex.signal} on shutdown; log: ${tail(c.logFile, 5)}`);
+          }
+        }),
+      );
+      if (this.broker) await this.broker.stop();
+      rmSync(this.dir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+}
