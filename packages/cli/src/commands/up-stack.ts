@@ -5,9 +5,9 @@
  *
  *   start     broker → topics → children (each with its own OPS_PORT) → every /readyz answers 200
  *   replay    `wmidetect sensor` child against ingest with a generated sensor token, to completion
- *   drain     after the sensor: TOPIC_PACKETS end offsets E; detect has processed up to E (its group's committed
- *             offsets, or the position it reports as wmi_detect_input_position on /metrics); then TOPIC_DETECTIONS
- *             end offsets D; enrich's committed offsets (transactional: committed = processed) reach D.
+ *   drain     after the sensor: TOPIC_PACKETS end offsets E; detect's emitted-through positions (group
+ *             `<DETECT_GROUP_ID>.emitted`, committed in the transaction with the detections) reach E; then
+ *             TOPIC_DETECTIONS end offsets D; enrich's committed offsets (transactional: committed = processed) reach D.
  *             Every step waits on state Kafka or the services report — never on a guessed delay.
  *   read      TOPIC_ALERTS (read_committed) from the beginning up to its end offsets
  *   stop      SIGTERM to every child (graceful: commit, leave group), SIGKILL after the grace period, broker stop,
@@ -20,6 +20,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { emittedGroupFor } from '@wmi-detect/detect';
 import { defaultRulesPath } from '@wmi-detect/engine';
 import {
   createKafkajsClient,
@@ -31,8 +32,8 @@ import {
   type LocalBroker,
   startLocalBroker,
   type TopicNames,
-  type TopicSpec,
 } from '@wmi-detect/kafka';
+import { createTopics } from '../topics/plan.js';
 
 /** Temp dirs of `up` start with this under os.tmpdir(). */
 export const STACK_DIR_PREFIX = 'wmi-up-';
@@ -76,22 +77,6 @@ export class StackError extends Error {
 
 const quiet: KafkaLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** The topics of configuration.md §6, with the single-broker replication of a local stack. */
-export function stackTopicSpecs(topics: TopicNames, partitions: number): TopicSpec[] {
-  const del = (ms: number) => ({ 'cleanup.policy': 'delete', 'retention.ms': String(ms) });
-  const compact = { 'cleanup.policy': 'compact' };
-  return [
-    { topic: topics.packets, partitions, replicationFactor: 1, configs: del(86_400_000) },
-    { topic: topics.detections, partitions, replicationFactor: 1, configs: del(604_800_000) },
-    { topic: topics.detectState, partitions, replicationFactor: 1, configs: compact },
-    { topic: topics.dlq, partitions, replicationFactor: 1, configs: del(1_209_600_000) },
-    { topic: topics.alerts, partitions, replicationFactor: 1, configs: del(604_800_000) },
-    { topic: topics.suppressed, partitions, replicationFactor: 1, configs: del(2_592_000_000) },
-    { topic: topics.refAssets, partitions: 1, replicationFactor: 1, configs: compact },
-    { topic: topics.refWhitelist, partitions: 1, replicationFactor: 1, configs: compact },
-  ];
-}
-
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
@@ -129,6 +114,23 @@ export function metricSamples(page: string, name: string): { labels: Record<stri
     out.push({ labels, value: Number(m[3]) });
   }
   return out;
+}
+
+/** Records between a group's committed positions and the end offsets, summed over partitions. */
+export function lagOf(
+  ends: readonly { partition: number; low: string; high: string }[],
+  committed: readonly { partition: number; offset: string }[],
+): bigint {
+  let lag = 0n;
+  for (const e of ends) {
+    const high = BigInt(e.high);
+    const low = BigInt(e.low);
+    if (high <= low) continue;
+    const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
+    const at = c < low ? low : c;
+    if (at < high) lag += high - at;
+  }
+  return lag;
 }
 
 interface Child {
@@ -193,17 +195,10 @@ export class LocalStack {
     const admin = this.client.admin();
     await admin.connect();
     try {
-      const created = await admin.createTopics(stackTopicSpecs(this.topics, this.partitions));
-      this.say(`topics: ${created.length} created, ${8 - created.length} already there`);
-      for (const d of await admin.describeTopics([
-        this.topics.packets,
-        this.topics.detections,
-        this.topics.detectState,
-      ]))
-        if (d.partitions.length !== this.partitions)
-          throw new StackError(
-            `topic ${d.topic} has ${d.partitions.length} partitions, the stack wants ${this.partitions} (use --partitions ${d.partitions.length} or new topics)`,
-          );
+      // The module behind `wmidetect topics create`: same topics, configs and co-partitioning check as production.
+      const outcomes = await createTopics(admin, this.topics, { partitions: this.partitions, retentionMs: {} });
+      const created = outcomes.filter((t) => t.action === 'created').length;
+      this.say(`topics: ${created} created, ${outcomes.length - created} already there`);
     } finally {
       await admin.close();
     }
@@ -350,28 +345,6 @@ export class LocalStack {
     return this.client;
   }
 
-  /** Highest next-offset any detector reports per TOPIC_PACKETS partition (wmi_detect_input_position). */
-  private async detectPositions(): Promise<Map<number, bigint>> {
-    const out = new Map<number, bigint>();
-    for (const c of this.children) {
-      if (!c.name.startsWith('detect-') || c.exit) continue;
-      let page: string;
-      try {
-        page = (await httpGet(c.opsPort, '/metrics')).body;
-      } catch {
-        continue;
-      }
-      for (const s of metricSamples(page, 'wmi_detect_input_position')) {
-        if (s.labels.topic !== undefined && s.labels.topic !== this.topics.packets) continue;
-        const p = Number(s.labels.partition);
-        if (!Number.isInteger(p) || !Number.isFinite(s.value)) continue;
-        const v = BigInt(Math.trunc(s.value));
-        if (v > (out.get(p) ?? -1n)) out.set(p, v);
-      }
-    }
-    return out;
-  }
-
   /**
    * Waits until everything the sensor delivered has gone through detect and enrich. Returns the offsets it waited
    * for. Fails when a service exits or nothing moves for `stallMs`.
@@ -381,35 +354,18 @@ export class LocalStack {
     await admin.connect();
     try {
       const packetEnds = await admin.fetchOffsets(this.topics.packets);
+      // detect commits, in the transaction that carries a batch's detections, the position it has emitted through
+      // to the group `<DETECT_GROUP_ID>.emitted` (its main group holds the replay start, which lags on purpose).
+      const emittedGroup = emittedGroupFor(DETECT_GROUP_ID);
       await this.until(
         'detect processed every packet record',
-        async () => {
-          const committed = await admin.fetchCommitted(DETECT_GROUP_ID, this.topics.packets);
-          const positions = await this.detectPositions();
-          const lag = packetEnds.map((e) => {
-            if (BigInt(e.high) <= BigInt(e.low)) return 0n;
-            const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
-            const p = positions.get(e.partition) ?? -1n;
-            const at = c > p ? c : p;
-            return at >= BigInt(e.high) ? 0n : BigInt(e.high) - (at < 0n ? BigInt(e.low) : at);
-          });
-          return lag.reduce((a, b) => a + b, 0n);
-        },
+        async () => lagOf(packetEnds, await admin.fetchCommitted(emittedGroup, this.topics.packets)),
         stallMs,
       );
       const detEnds = await admin.fetchOffsets(this.topics.detections);
       await this.until(
         'enrich processed every detection',
-        async () => {
-          const committed = await admin.fetchCommitted(ENRICH_GROUP_ID, this.topics.detections);
-          return detEnds
-            .map((e) => {
-              if (BigInt(e.high) <= BigInt(e.low)) return 0n;
-              const c = BigInt(committed.find((x) => x.partition === e.partition)?.offset ?? '-1');
-              return c >= BigInt(e.high) ? 0n : BigInt(e.high) - (c < 0n ? BigInt(e.low) : c);
-            })
-            .reduce((a, b) => a + b, 0n);
-        },
+        async () => lagOf(detEnds, await admin.fetchCommitted(ENRICH_GROUP_ID, this.topics.detections)),
         stallMs,
       );
       return { packets: packetEnds.map((e) => e.high), detections: detEnds.map((e) => e.high) };
