@@ -45,8 +45,12 @@ export class CallEntry {
   }
 }
 
+/** Shared by every table that has no call yet: only ever read (put() swaps in a table's own Map first). */
+const NO_CALLS: Map<number, CallEntry> = new Map();
+
 export class CallTable {
-  private readonly map = new Map<number, CallEntry>();
+  /** NO_CALLS until the first put: a connection that never calls allocates no Map (most TCP is not DCE/RPC). */
+  private map = NO_CALLS;
   evictions = 0;
 
   constructor(readonly capacity = 256) {}
@@ -61,7 +65,11 @@ export class CallTable {
 
   /** Inserts (or replaces) the call; returns the call evicted to make room, if any. */
   put(call: CallEntry): CallEntry | undefined {
-    const map = this.map;
+    let map = this.map;
+    if (map === NO_CALLS) {
+      map = new Map();
+      this.map = map;
+    }
     if (map.delete(call.callId)) {
       map.set(call.callId, call);
       return undefined;

@@ -106,6 +106,9 @@ const DEFAULTS = {
   maxSecurityContexts: 16,
 };
 
+/** Shared, only ever read: a connection gets its own pendingBinds Map at its first bind (most TCP never binds). */
+const NO_PENDING_BINDS: Map<number, ContextEntry[]> = new Map();
+
 export class DcerpcConnection implements StreamConsumer, FramerSink {
   readonly contexts: ContextTable;
   readonly calls: CallTable;
@@ -132,7 +135,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   private readonly maxPendingBinds: number;
   private readonly maxSecurityContexts: number;
   /** call_id of a bind/alter_context → the entries it proposed, in item order. */
-  private readonly pendingBinds = new Map<number, ContextEntry[]>();
+  private pendingBinds = NO_PENDING_BINDS;
   /** Most recent verifier on a bind/alter_context/auth3: the security context later unauthenticated PDUs run under. */
   private currentAuth: AuthInfo | null = null;
   /** Integer byte order of the first PDU per direction (-1 unknown, 0 big, 1 little). */
@@ -435,6 +438,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
       if (!oldest.done) this.pendingBinds.delete(oldest.value);
     }
     this.pendingBinds.delete(ev.callId);
+    if (this.pendingBinds === NO_PENDING_BINDS) this.pendingBinds = new Map();
     this.pendingBinds.set(ev.callId, created);
   }
 

@@ -69,8 +69,12 @@ export class ContextEntry implements DceInterfaceRef {
   }
 }
 
+/** Shared by every table that has no entry yet: only ever read (put() swaps in a table's own Map first). */
+const NO_CONTEXTS: Map<number, ContextEntry> = new Map();
+
 export class ContextTable {
-  private readonly map = new Map<number, ContextEntry>();
+  /** NO_CONTEXTS until the first put: a connection that never binds allocates no Map (most TCP is not DCE/RPC). */
+  private map = NO_CONTEXTS;
   /** Entries pushed out because the table was full. */
   evictions = 0;
 
@@ -89,7 +93,11 @@ export class ContextTable {
    * with the same id is not an eviction).
    */
   put(entry: ContextEntry): ContextEntry | undefined {
-    const map = this.map;
+    let map = this.map;
+    if (map === NO_CONTEXTS) {
+      map = new Map();
+      this.map = map;
+    }
     if (map.has(entry.contextId)) {
       // delete first so iteration order stays "oldest first"
       map.delete(entry.contextId);

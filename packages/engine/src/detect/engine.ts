@@ -330,7 +330,7 @@ export class Engine implements FlowHost, StreamFactory {
     if (request) flow.rememberInsight(ev.callId, insight);
     else {
       const req = flow.callInsight.get(ev.callId);
-      flow.callInsight.delete(ev.callId);
+      flow.forgetInsight(ev.callId);
       // a response alone says little (an HRESULT, returned IPIDs): give alerts on it the request's story too
       if (req !== undefined && insight.wmi === undefined && insight.dcom === undefined) {
         return { ...insight, wmi: req.wmi, dcom: req.dcom };

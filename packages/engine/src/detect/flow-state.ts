@@ -38,6 +38,8 @@ export interface TagTracker {
 }
 
 const MAX_CALL_INSIGHTS = 64;
+/** Shared, only ever read: a connection gets its own Map with its first decoded request (most never have one). */
+const NO_INSIGHTS: Map<number, StubInsight> = new Map();
 
 export class FlowState implements StreamConsumer, DcerpcListener {
   readonly dce: DcerpcConnection;
@@ -45,8 +47,8 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   readonly view: FlowView;
   readonly identities = new IdentityBook();
   readonly summary: SessionSummary | null;
-  /** Request insight by call_id, so alerts on the response or fault can say what the call was. */
-  readonly callInsight = new Map<number, StubInsight>();
+  /** Request insight by call_id (written through rememberInsight/forgetInsight only: see NO_INSIGHTS). */
+  private insights = NO_INSIGHTS;
   session: SessionTie | undefined = undefined;
   /** This connection carried an activation (it is the origin of `session`). */
   activationOrigin = false;
@@ -97,12 +99,22 @@ export class FlowState implements StreamConsumer, DcerpcListener {
     return this.communityIdCache;
   }
 
+  /** Request insight by call_id, so alerts on the response or fault can say what the call was. */
+  get callInsight(): ReadonlyMap<number, StubInsight> {
+    return this.insights;
+  }
+
   rememberInsight(callId: number, insight: StubInsight): void {
-    if (this.callInsight.size >= MAX_CALL_INSIGHTS) {
-      const first = this.callInsight.keys().next().value;
-      if (first !== undefined) this.callInsight.delete(first);
+    if (this.insights.size >= MAX_CALL_INSIGHTS) {
+      const first = this.insights.keys().next().value;
+      if (first !== undefined) this.insights.delete(first);
     }
-    this.callInsight.set(callId, insight);
+    if (this.insights === NO_INSIGHTS) this.insights = new Map();
+    this.insights.set(callId, insight);
+  }
+
+  forgetInsight(callId: number): void {
+    this.insights.delete(callId);
   }
 
   // --- StreamConsumer: bytes from the reassembler ------------------------------------------------------------------

@@ -11,8 +11,11 @@ import type { EveIdentity } from '../output/eve.js';
 const HANDSHAKE = new Set([11, 12, 14, 15, 16]);
 const MAX_CONTEXTS = 16;
 
+const NO_IDENTITIES: Map<number, EveIdentity> = new Map();
+
 export class IdentityBook {
-  private readonly byContext = new Map<number, EveIdentity>();
+  /** NO_IDENTITIES (shared, only read) until the first identity: most connections never authenticate. */
+  private byContext = NO_IDENTITIES;
   /** Tokens whose parse reported problems (counted by the engine). */
   problems = 0;
 
@@ -28,6 +31,7 @@ export class IdentityBook {
     if (id.problems.length > 0) this.problems++;
     if (!id.carriesIdentity) return;
     if (!this.byContext.has(auth.contextId) && this.byContext.size >= MAX_CONTEXTS) return;
+    if (this.byContext === NO_IDENTITIES) this.byContext = new Map();
     this.byContext.set(auth.contextId, identityRecord(id));
   }
 
