@@ -11,6 +11,7 @@
  * 2 usage, 130/143 interrupted. Everything started is stopped and the temp dir removed on every path.
  */
 import { existsSync } from 'node:fs';
+import { ConfigError, envString, topicNamesFromEnv } from '@wmi-detect/kafka';
 import { parseArgs, UsageError } from '../args.js';
 import { LocalStack } from './up-stack.js';
 
@@ -22,7 +23,9 @@ export const UP_USAGE = `usage: wmidetect up [--replay CAPTURE [--exit]] [--part
   --detectors N      detector processes (default 2)
   --assets FILE      ASSETS_FILE for enrich      --whitelist FILE   WHITELIST_FILE for enrich
   --brokers LIST     use this Kafka instead of starting the local broker
-  --verbose          services' JSON logs on stderr (default: only into the stack's temp dir)`;
+  --verbose          services' JSON logs on stderr (default: only into the stack's temp dir)
+  Environment: TOPIC_*, DETECT_GROUP_ID, ENRICH_GROUP_ID and LOG_LEVEL (docs/configuration.md) are passed on to
+  the services; every other service variable is set by up itself.`;
 
 function positiveInt(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -53,6 +56,13 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
   ] as const)
     if (file !== undefined && !existsSync(file)) throw new UsageError(`--${flag}: no such file '${file}'`);
   const partitions = positiveInt(one('partitions'), 'partitions', 4);
+  let topics: ReturnType<typeof topicNamesFromEnv>;
+  try {
+    topics = topicNamesFromEnv(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
   const detectors = positiveInt(one('detectors'), 'detectors', 2);
 
   const say = (msg: string) => process.stderr.write(`wmidetect up: ${msg}\n`);
@@ -76,6 +86,9 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     stack = await LocalStack.start({
       partitions,
       detectors,
+      topics,
+      detectGroupId: envString(process.env, 'DETECT_GROUP_ID'),
+      enrichGroupId: envString(process.env, 'ENRICH_GROUP_ID'),
       assetsFile: one('assets'),
       whitelistFile: one('whitelist'),
       brokers: one('brokers'),
