@@ -49,6 +49,10 @@ export class IngestService {
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly logger: Logger;
   private tlsFiles: string[] = [];
+  private readyResolve: () => void = () => {};
+  private readonly readyPromise = new Promise<void>((resolve) => {
+    this.readyResolve = resolve;
+  });
 
   constructor(
     readonly config: IngestConfig,
@@ -194,11 +198,20 @@ export class IngestService {
       } catch (e) {
         this.logger.warn('Kafka not reachable yet; retrying', { error: e as Error, retryMs });
       }
-      if (this.producerConnected && this.topicExists) break;
+      if (this.producerConnected && this.topicExists) {
+        this.logger.info('ingest ready', { topic: this.config.topics.packets });
+        this.readyResolve();
+        break;
+      }
       await new Promise<void>((resolve) => {
         this.retryTimer = setTimeout(resolve, retryMs);
       });
     }
+  }
+
+  /** Resolves once the producer is connected and TOPIC_PACKETS exists (never, if the service stops first). */
+  ready(): Promise<void> {
+    return this.readyPromise;
   }
 
   /** Graceful shutdown: no new requests, in-flight ones answered after their Kafka ack, then the producer closes. */

@@ -39,6 +39,8 @@ export interface SensorOptions {
   readonly backoff?: BackoffOptions;
   /** Progress and problems, one line each (stderr in the CLI). */
   readonly log?: (line: string) => void;
+  /** Called after ingest acknowledged a batch (202). */
+  readonly onSent?: (seq: number, frames: number) => void;
 }
 
 export interface SensorStats {
@@ -246,6 +248,7 @@ export class Sensor {
         this.stats.batchesSent++;
         this.stats.framesSent += frames;
         this.stats.bodyBytesSent += body.length;
+        this.o.onSent?.(seq, frames);
       } else if (outcome.kind === 'rejected') {
         this.stats.rejectedBatches++;
         this.stats.rejectedFrames += frames;
