@@ -86,7 +86,7 @@ export interface DcerpcConnectionStats {
   pdus: number;
   /** Per PTYPE (index = PTYPE, 0..20; index 21 counts PTYPEs above 20). */
   pdusByType: number[];
-  /** Per problem kind. */
+  /** Per problem kind (read only: a shared empty Map until the connection's first problem). */
   problems: Map<DceProblemKind, number>;
   requests: number;
   responsesAttributed: number;
@@ -106,17 +106,23 @@ const DEFAULTS = {
   maxSecurityContexts: 16,
 };
 
-/** Shared, only ever read: a connection gets its own pendingBinds Map at its first bind (most TCP never binds). */
+/**
+ * Shared empty Maps, only ever read: a connection gets its own Map on its first write (most TCP connections never
+ * bind, authenticate or misbehave, and each Map is an allocation the GC has to move for every connection).
+ */
 const NO_PENDING_BINDS: Map<number, ContextEntry[]> = new Map();
+const NO_SECURITY_CONTEXTS: Map<number, SecurityContext> = new Map();
+const NO_PROBLEMS: Map<DceProblemKind, number> = new Map();
 
 export class DcerpcConnection implements StreamConsumer, FramerSink {
   readonly contexts: ContextTable;
   readonly calls: CallTable;
-  readonly securityContexts = new Map<number, SecurityContext>();
+  /** NO_SECURITY_CONTEXTS (shared, only read) until the first verifier: most connections never authenticate. */
+  private secContexts = NO_SECURITY_CONTEXTS;
   readonly stats: DcerpcConnectionStats = {
     pdus: 0,
     pdusByType: new Array<number>(PTYPE_COUNT + 1).fill(0),
-    problems: new Map(),
+    problems: NO_PROBLEMS,
     requests: 0,
     responsesAttributed: 0,
     responsesUnattributed: 0,
@@ -175,6 +181,11 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
         huntOnFirstMiss: this.midstream,
       }),
     ];
+  }
+
+  /** The connection's security contexts by auth_context_id (MS-RPCE 3.3.1.5.2.1). */
+  get securityContexts(): ReadonlyMap<number, SecurityContext> {
+    return this.secContexts;
   }
 
   /**
@@ -521,7 +532,7 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   private ownAuth(ev: DcePduEvent, t: SecTrailer | null, tsUs: number): void {
     if (t === null) return;
     ev.auth = t;
-    const sc = this.securityContexts.get(t.contextId);
+    const sc = this.secContexts.get(t.contextId);
     if (sc) {
       sc.pdus++;
       if (sc.authType !== t.authType || sc.authLevel !== t.authLevel) {
@@ -534,8 +545,9 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
     }
     const info: AuthInfo = { authType: t.authType, authLevel: t.authLevel, authContextId: t.contextId };
     ev.effectiveAuth = info;
-    if (this.securityContexts.size < this.maxSecurityContexts) {
-      this.securityContexts.set(t.contextId, {
+    if (this.secContexts.size < this.maxSecurityContexts) {
+      if (this.secContexts === NO_SECURITY_CONTEXTS) this.secContexts = new Map();
+      this.secContexts.set(t.contextId, {
         authContextId: t.contextId,
         authType: t.authType,
         authLevel: t.authLevel,
@@ -670,7 +682,11 @@ export class DcerpcConnection implements StreamConsumer, FramerSink {
   }
 
   private problem(kind: DceProblemKind, dir: Direction, detail: string): void {
-    const m = this.stats.problems;
+    let m = this.stats.problems;
+    if (m === NO_PROBLEMS) {
+      m = new Map();
+      this.stats.problems = m;
+    }
     m.set(kind, (m.get(kind) ?? 0) + 1);
     this.listener.onProblem(kind, dir, detail);
   }

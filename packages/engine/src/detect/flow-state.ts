@@ -16,6 +16,7 @@ import { IdentityBook } from './identities.js';
 import { connectionKeyText, stableFlowId } from './ids.js';
 import type { SessionTie } from './session-linker.js';
 import { SessionSummary } from './session-record.js';
+import type { SuricataStubJoiner } from './suricata-stub.js';
 
 /** What the engine does with the connection's events (implemented by Engine). */
 export interface FlowHost {
@@ -43,7 +44,7 @@ const NO_INSIGHTS: Map<number, StubInsight> = new Map();
 
 export class FlowState implements StreamConsumer, DcerpcListener {
   readonly dce: DcerpcConnection;
-  readonly key: string;
+  private keyText: string | null = null;
   readonly view: FlowView;
   readonly identities = new IdentityBook();
   readonly summary: SessionSummary | null;
@@ -53,6 +54,8 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   /** This connection carried an activation (it is the origin of `session`). */
   activationOrigin = false;
   tags: TagTracker[] | null = null;
+  /** Suricata's stub buffers of fragmented calls, when the rule set inspects those (created on first use). */
+  suricataStubs: SuricataStubJoiner | null = null;
   /** Directions (bit 0 to server, bit 1 to client) whose first packet was seen: IP-only rules ran for them. */
   directionsSeen = 0;
   /** Ordinals of the connection's units, for deterministic alert ids. */
@@ -77,10 +80,15 @@ export class FlowState implements StreamConsumer, DcerpcListener {
       this,
       dceOptions.midstream === conn.midstream ? dceOptions : { ...dceOptions, midstream: conn.midstream },
     );
-    this.key = connectionKeyText(conn);
     this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set(), ipOnlyEligible: true };
     this.summary = keepSummary ? new SessionSummary() : null;
     this.lastTsUs = conn.startTsUs;
+  }
+
+  /** connectionKeyText(conn), built when first needed (an id for an alert, a session or a flow record). */
+  get key(): string {
+    if (this.keyText === null) this.keyText = connectionKeyText(this.conn);
+    return this.keyText;
   }
 
   get flowId(): number {
