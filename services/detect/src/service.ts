@@ -47,7 +47,8 @@ export interface DetectHooks {
   beforeCommit?(partition: number, pending: { replayFrom: string; emittedNext: string; outputs: number }): unknown;
   /** After a transaction committed (or positions were already current). */
   afterCommit?(partition: number, committed: { replayFrom: string; emittedNext: string }): void;
-  onShardEvent?(event: ShardEvent): void;
+  /** `ready`: the worker's readiness right after the event took effect. */
+  onShardEvent?(event: ShardEvent, ready: boolean): void;
 }
 
 export interface DetectDeps {
@@ -196,7 +197,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
 
   const emit = (ev: ShardEvent) => {
     try {
-      hooks.onShardEvent?.(ev);
+      hooks.onShardEvent?.(ev, ready());
     } catch (e) {
       logger.warn('shard event hook threw', { error: e as Error });
     }
@@ -205,6 +206,8 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
   // --- rebalances --------------------------------------------------------------------------------------------------
 
   source.onAssigned(async (tps) => {
+    // A rebalance while leaving the group (other members' partitions coming back to us) is not ours to serve.
+    if (stopping) return;
     joined = true;
     const mine = tps.filter((tp) => tp.topic === topic);
     for (const tp of mine) pendingAssign.add(tp.partition);
@@ -254,6 +257,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
         if (shard.restored) emit({ type: 'restored', partition: p, replayed: 0 });
       });
     } catch (e) {
+      if (stopping) return;
       // Without a producer or the committed positions this member cannot process what it was given; a restart
       // (and the rebalance it causes) is the recovery.
       fail(new Error(`cannot take over partitions ${mine.map((t) => t.partition).join(',')}: ${(e as Error).message}`));

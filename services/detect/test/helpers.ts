@@ -122,3 +122,57 @@ export function cutIntoRecords(frames: readonly RawFrame[], sensor: string, perR
   flush();
   return out;
 }
+
+function onesComplementSum(data: Uint8Array, start: number, end: number, init = 0): number {
+  let sum = init;
+  for (let i = start; i + 1 < end; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if ((end - start) & 1) sum += data[end - 1] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/**
+ * The capture with one IPv4 host renamed (Ethernet + IPv4 frames; IP and TCP/UDP checksums recomputed), so one
+ * generated scenario can stand for many host pairs — and so for many partitions.
+ */
+export function renameHost(frames: readonly RawFrame[], from: string, to: string): RawFrame[] {
+  const a = Uint8Array.from(from.split('.').map(Number));
+  const b = Uint8Array.from(to.split('.').map(Number));
+  const same = (d: Uint8Array, off: number) =>
+    d[off] === a[0] && d[off + 1] === a[1] && d[off + 2] === a[2] && d[off + 3] === a[3];
+  return frames.map((f) => {
+    const d = f.data.slice();
+    if (f.linkType !== 1 || d.length < 34 || d[12] !== 0x08 || d[13] !== 0x00 || d[14] >> 4 !== 4)
+      return { ...f, data: d };
+    const ip = 14;
+    const ihl = (d[ip] & 15) * 4;
+    let changed = false;
+    for (const off of [ip + 12, ip + 16]) {
+      if (same(d, off)) {
+        d.set(b, off);
+        changed = true;
+      }
+    }
+    if (!changed) return { ...f, data: d };
+    d[ip + 10] = 0;
+    d[ip + 11] = 0;
+    const hsum = ~onesComplementSum(d, ip, ip + ihl) & 0xffff;
+    d[ip + 10] = hsum >> 8;
+    d[ip + 11] = hsum & 0xff;
+    const proto = d[ip + 9];
+    const total = (d[ip + 2] << 8) | d[ip + 3];
+    const l4 = ip + ihl;
+    const end = Math.min(d.length, ip + total);
+    const ck = proto === 6 ? l4 + 16 : proto === 17 ? l4 + 6 : -1;
+    if (ck > 0 && ck + 1 < end && ((d[ip + 6] & 0x3f) | d[ip + 7]) === 0) {
+      d[ck] = 0;
+      d[ck + 1] = 0;
+      let pseudo = onesComplementSum(d, ip + 12, ip + 20);
+      pseudo += proto + (end - l4);
+      const sum = ~onesComplementSum(d, l4, end, pseudo) & 0xffff;
+      d[ck] = sum >> 8;
+      d[ck + 1] = sum & 0xff;
+    }
+    return { ...f, data: d };
+  });
+}
