@@ -22,6 +22,8 @@ export class DcePduEvent implements DceView {
   opnum: number | undefined = undefined;
   iface: ContextEntry | undefined = undefined;
   stub: Uint8Array | null = null;
+  /** Suricata's stub buffer (DceView.suricataStub); filled by the glue only for rule sets that use it. */
+  suricataStub: Uint8Array | null = null;
   sealed = false;
   faultStatus: number | undefined = undefined;
   readonly firstFrag: boolean;

@@ -13,8 +13,8 @@
  */
 
 import type { RawFrame } from '../capture/types.js';
-import { PTYPE } from '../dcerpc/constants.js';
 import type { DcerpcConnectionOptions } from '../dcerpc/connection.js';
+import { PTYPE } from '../dcerpc/constants.js';
 import type { DcePduEvent } from '../dcerpc/event.js';
 import type { DceProblemKind } from '../dcerpc/problem.js';
 import { MemoryBudget } from '../dcerpc/stub-assembler.js';
@@ -36,6 +36,7 @@ import { alertId, sessionId } from './ids.js';
 import type { EngineOptions } from './options.js';
 import { SessionLinker } from './session-linker.js';
 import { EngineCounters, type EngineStats } from './stats.js';
+import { SuricataStubJoiner } from './suricata-stub.js';
 
 const ACTIVATORS = new Set<string>([IID.ISystemActivator, IID.IActivation]);
 const DEFAULT_SESSION_WINDOW_US = 120_000_000;
@@ -57,6 +58,8 @@ export class Engine implements FlowHost, StreamFactory {
   private readonly matches: RuleMatch[] = [];
   private readonly packetRules: [boolean, boolean, boolean];
   private readonly dceRules: boolean;
+  /** The rule set inspects Suricata's stub buffer (RuleSet.stubBuffer 'suricata'): fill DceView.suricataStub. */
+  private readonly suricataStubs: boolean;
   private readonly insight: boolean;
   private readonly tagPacketLimit: number;
   private readonly decodeOptions: DecodeOptions;
@@ -94,6 +97,7 @@ export class Engine implements FlowHost, StreamFactory {
       opts.ruleSet.hasPacketRules(1),
     ];
     this.dceRules = opts.ruleSet.hasDcerpcRules();
+    this.suricataStubs = this.dceRules && opts.ruleSet.stubBuffer === 'suricata';
     this.insight = opts.insight ?? true;
     this.tagPacketLimit = opts.tagPacketLimit ?? 256;
     this.decodeOptions = opts.clsids !== undefined ? { clsids: opts.clsids } : {};
@@ -220,6 +224,10 @@ export class Engine implements FlowHost, StreamFactory {
     ctx.tcpSeq = undefined;
     ctx.tcpAck = undefined;
     ctx.tcpWindow = undefined;
+    if (this.suricataStubs) {
+      if (flow.suricataStubs === null) flow.suricataStubs = new SuricataStubJoiner(this.budget);
+      flow.suricataStubs.fill(ev);
+    }
     if (this.ruleSet.match(ctx, this.matches) > 0) this.report(flow, ev.dir, ev.tsUs, `d${ordinal}`, ev, insight);
     ctx.dce = undefined;
   }
@@ -230,6 +238,7 @@ export class Engine implements FlowHost, StreamFactory {
 
   onFlowClose(flow: FlowState, reason: CloseReason, tsUs: number): void {
     this.closedFlows.push(flow);
+    flow.suricataStubs?.clear();
     if (flow.tags !== null) {
       for (const t of flow.tags) this.writeTag(flow, t, reason);
       flow.tags = null;

@@ -16,6 +16,7 @@ import { IdentityBook } from './identities.js';
 import { connectionKeyText, stableFlowId } from './ids.js';
 import type { SessionTie } from './session-linker.js';
 import { SessionSummary } from './session-record.js';
+import type { SuricataStubJoiner } from './suricata-stub.js';
 
 /** What the engine does with the connection's events (implemented by Engine). */
 export interface FlowHost {
@@ -53,6 +54,8 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   /** This connection carried an activation (it is the origin of `session`). */
   activationOrigin = false;
   tags: TagTracker[] | null = null;
+  /** Suricata's stub buffers of fragmented calls, when the rule set inspects those (created on first use). */
+  suricataStubs: SuricataStubJoiner | null = null;
   /** Directions (bit 0 to server, bit 1 to client) whose first packet was seen: IP-only rules ran for them. */
   directionsSeen = 0;
   /** Ordinals of the connection's units, for deterministic alert ids. */

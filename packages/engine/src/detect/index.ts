@@ -8,3 +8,4 @@ export { alertId, connectionKeyText, sessionId, stableFlowId } from './ids.js';
 export type { EngineOptions } from './options.js';
 export type { SessionLink, SessionTie } from './session-linker.js';
 export type { EngineStats } from './stats.js';
+export { SURICATA_MAX_STUB_SIZE, SuricataStubJoiner } from './suricata-stub.js';

@@ -79,7 +79,7 @@ import {
 } from './netspec.js';
 import { PcreError, parsePcreOption } from './pcre.js';
 import type { FlowbitCommand, Rule, RuleAction, RuleMatch, RuleProtocol, RuleTag, RuleUnit } from './rule.js';
-import { RuleSet } from './ruleset.js';
+import { RuleSet, type StubBuffer } from './ruleset.js';
 import { type LineMap, type Statement, splitStatements } from './source.js';
 import { parseVarLine, type VarDef } from './variables.js';
 
@@ -102,6 +102,13 @@ export interface CompileOptions {
   strictPorts?: boolean;
   /** Throw RuleLoadError when any error was found (after collecting all of them). */
   strict?: boolean;
+  /**
+   * What `dce_stub_data` / `dcerpc.stub_data` inspect (RuleSet.stubBuffer). 'ndr' (default): the NDR stub data
+   * (MS-RPCE; what Snort's dce_stub_data points at). 'suricata': Suricata's buffer, which also holds the object UUID,
+   * the response header and the auth padding/trailer/verifier — for Suricata rule packs whose `bsize` or offsets
+   * count those bytes (docs/conformance-suricata-verify.md).
+   */
+  stubBuffer?: StubBuffer;
 }
 
 export interface CompileResult {
@@ -274,7 +281,7 @@ export function compileRules(sources: RuleSource | readonly RuleSource[], opts: 
   const loaded = c.crossRuleChecks(rules);
   const diagnostics = c.diags.items.slice().sort(compareDiagnostics);
   if (opts.strict && c.diags.errorCount > 0) throw new RuleLoadError(diagnostics);
-  const ruleSet = new RuleSet(loaded);
+  const ruleSet = new RuleSet(loaded, opts.stubBuffer ?? 'ndr');
   return {
     rules: loaded,
     ruleSet,

@@ -42,6 +42,6 @@ export type {
   RuleTag,
   RuleUnit,
 } from './rule.js';
-export { RuleSet, type RuleSetStats } from './ruleset.js';
+export { RuleSet, type RuleSetStats, type StubBuffer } from './ruleset.js';
 export type * from './types.js';
 export { defaultFor, parseVarAssignment, parseVarsFile, type VarDef, type VarKind } from './variables.js';

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ClassificationTable, parseClassificationConfig } from './classification.js';
 import { type CompileResult, compileRules, type RuleSource } from './compile.js';
 import type { Diagnostic } from './diagnostics.js';
+import type { StubBuffer } from './ruleset.js';
 import { parseVarAssignment, parseVarsFile, type VarDef } from './variables.js';
 
 export interface RuleLoadRequest {
@@ -20,6 +21,8 @@ export interface RuleLoadRequest {
   /** classification.config to use instead of Snort's standard table. */
   classificationFile?: string;
   strictPorts?: boolean;
+  /** What dce_stub_data inspects (CompileOptions.stubBuffer; default 'ndr'). */
+  stubBuffer?: StubBuffer;
 }
 
 export interface RuleLoadResult extends CompileResult {
@@ -87,7 +90,12 @@ export function loadRules(req: RuleLoadRequest): RuleLoadResult {
       pre.push(fileDiagnostic(f, e));
     }
   }
-  const result = compileRules(sources, { vars, classification, strictPorts: req.strictPorts });
+  const result = compileRules(sources, {
+    vars,
+    classification,
+    strictPorts: req.strictPorts,
+    stubBuffer: req.stubBuffer,
+  });
   const all = [...pre, ...result.diagnostics];
   let errors = result.errorCount;
   let warnings = result.warningCount;

@@ -69,6 +69,12 @@ export interface RuleSetStats {
 
 const ACTION_ORDER = { pass: 0, alert: 1, log: 1 } as const;
 
+/**
+ * The buffer `dce_stub_data` / `dcerpc.stub_data` inspect: 'ndr' = DceView.stub (the NDR stub data, MS-RPCE and
+ * Snort), 'suricata' = DceView.suricataStub (Suricata's buffer; the glue fills it only for such rule sets).
+ */
+export type StubBuffer = 'ndr' | 'suricata';
+
 export class RuleSet {
   readonly rules: readonly Rule[];
   private readonly packetTcp: RuleGroup;
@@ -93,7 +99,10 @@ export class RuleSet {
     recursionLimitHits: 0,
   };
 
-  constructor(rules: readonly CompiledRule[]) {
+  constructor(
+    rules: readonly CompiledRule[],
+    readonly stubBuffer: StubBuffer = 'ndr',
+  ) {
     this.rules = rules;
     const ordered = [...rules].sort(
       (a, b) => ACTION_ORDER[a.action] - ACTION_ORDER[b.action] || a.flowbitRole - b.flowbitRole || a.index - b.index,
@@ -159,7 +168,7 @@ export class RuleSet {
       this.stamp.fill(0);
       this.mark = mark = 1;
     }
-    const stub = dce && !dce.sealed ? dce.stub : null;
+    const stub = dce && !dce.sealed ? (this.stubBuffer === 'ndr' ? dce.stub : (dce.suricataStub ?? null)) : null;
     if (g.payloadFp) g.payloadFp.scan(ctx.payload, this.stamp, mark);
     if (g.stubFp && stub) g.stubFp.scan(stub, this.stamp, mark);
 

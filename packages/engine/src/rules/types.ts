@@ -70,6 +70,12 @@ export interface DceView {
   iface?: DceInterfaceRef;
   /** Request/response stub (reassembled across fragments when this is the last fragment); null when sealed or absent. */
   stub: Uint8Array | null;
+  /**
+   * Added for rule sets compiled with `stubBuffer: 'suricata'`: Suricata's dcerpc.stub_data buffer — everything after
+   * the 24-byte request header / the 16-byte common header of a response (object UUID, response header, auth padding,
+   * sec_trailer and verifier included), joined with the call's earlier fragments. Absent or null otherwise.
+   */
+  suricataStub?: Uint8Array | null;
   /** Auth level 6 (packet privacy): the stub is encrypted. */
   sealed: boolean;
   firstFrag: boolean;
