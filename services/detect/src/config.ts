@@ -32,6 +32,10 @@ export interface DetectConfig {
    * delivery").
    */
   readonly maxReplayRecords: number;
+  /** Buffer memory of one partition's engine: half for TCP out-of-order data, half for DCE/RPC stub reassembly. */
+  readonly shardMemoryMiB: number;
+  /** Connections one partition's engine tracks at once (least recently used evicted beyond it). */
+  readonly shardMaxConnections: number;
   readonly podName?: string;
   readonly podNamespace?: string;
 }
@@ -40,6 +44,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'sile
 
 export const DEFAULT_RULES_FILE = '/etc/wmi-detect/rules/wmi.rules';
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
+export const DEFAULT_SHARD_MEMORY_MIB = 64;
+export const DEFAULT_SHARD_MAX_CONNECTIONS = 65_536;
 
 export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
   const topics = topicNamesFromEnv(env);
@@ -71,6 +77,8 @@ export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
     ruleVarsFile: envString(env, 'RULE_VARS_FILE'),
     sessionWindowS: envInt(env, 'DETECT_SESSION_WINDOW_S', 300, 1, 86_400),
     maxReplayRecords: envInt(env, 'DETECT_MAX_REPLAY_RECORDS', DEFAULT_MAX_REPLAY_RECORDS, 1, 1_000_000_000),
+    shardMemoryMiB: envInt(env, 'DETECT_SHARD_MEMORY_MIB', DEFAULT_SHARD_MEMORY_MIB, 2, 65_536),
+    shardMaxConnections: envInt(env, 'DETECT_SHARD_MAX_CONNECTIONS', DEFAULT_SHARD_MAX_CONNECTIONS, 16, 16_777_216),
     podName: envString(env, 'POD_NAME'),
     podNamespace: envString(env, 'POD_NAMESPACE'),
   };

@@ -48,8 +48,14 @@ export function detectEngineOptions(
     ruleSet: loaded.ruleSet,
     sessionRecords: true,
     sessionWindowUs: config.sessionWindowS * 1_000_000,
-    // as `wmidetect analyze` does by default, so the pipeline and the offline run agree
-    reassembly: { midstreamEstablished: 'immediate' },
+    // Every assigned partition has its own engine, so the engine-wide bounds are per partition here.
+    stubMemoryBytes: config.shardMemoryMiB * 524_288,
+    reassembly: {
+      // as `wmidetect analyze` does by default, so the pipeline and the offline run agree
+      midstreamEstablished: 'immediate',
+      maxBufferedBytesTotal: config.shardMemoryMiB * 524_288,
+      maxConnections: config.shardMaxConnections,
+    },
   };
 }
 

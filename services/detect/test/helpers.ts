@@ -34,6 +34,8 @@ export function testConfig(over: Partial<DetectConfig> = {}): DetectConfig {
     rulesFiles: [WMI_RULES_FILE],
     sessionWindowS: 300,
     maxReplayRecords: 100_000,
+    shardMemoryMiB: 64,
+    shardMaxConnections: 65_536,
     ...over,
   };
 }
