@@ -11,6 +11,7 @@ import {
   formatSummary,
   formatTable,
   loadManifest,
+  PASS_WITH_SURICATA_STUB,
   runTest,
   selectTests,
   transportOf,
@@ -96,6 +97,25 @@ describe.skipIf(!present)('suricata-verify conformance (dce-keywords, flowbits-c
       expect(doc, `docs/conformance-suricata-verify.md explains ${name}`).toMatch(
         new RegExp(`### ${name.replace(/[-]/g, '\\-')}\\b`),
       );
+    }
+  });
+
+  it("with stubBuffer 'suricata' every TCP test that passes still passes, and the stub-buffer differences pass exactly", async () => {
+    const withSuricataStub = new Map<string, TestResult>();
+    for (const t of tests) {
+      if (transportOf(t) === 'TCP')
+        withSuricataStub.set(t.name, (await runTest(t, suiteRoot, 'suricata')) as TestResult);
+    }
+    console.log(`suricata-verify with stubBuffer 'suricata'\n${formatSummary([...withSuricataStub.values()])}`);
+    for (const [name, r] of withSuricataStub) {
+      if (results.get(name)!.ok) expect(r.ok, name).toBe(true);
+    }
+    for (const name of PASS_WITH_SURICATA_STUB) {
+      const r = withSuricataStub.get(name)!;
+      expect(
+        r.checks.filter((c) => !c.pass || !c.exact),
+        name,
+      ).toEqual([]);
     }
   });
 
