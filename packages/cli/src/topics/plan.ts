@@ -8,7 +8,7 @@
  *   co-partitioned (must all have N)      packets, detections, detect-state: the host-pair key → partition mapping
  *                                         and the detector state depend on the count, so it is never changed here
  */
-import type { KafkaAdmin, TopicNames, TopicSpec } from '@wmi-detect/kafka';
+import { type KafkaAdmin, retryTransient, type TopicNames, type TopicSpec } from '@wmi-detect/kafka';
 
 export type RetentionTopic = 'packets' | 'detections' | 'dlq' | 'alerts' | 'suppressed';
 
@@ -91,8 +91,19 @@ export interface TopicOutcome {
 export async function createTopics(admin: KafkaAdmin, names: TopicNames, opts: TopicsOptions): Promise<TopicOutcome[]> {
   const cluster = await admin.describeCluster();
   const specs = planTopics(names, opts, cluster.brokers.length);
-  const created = new Set(await admin.createTopics(specs));
-  const described = new Map((await admin.describeTopics(specs.map((s) => s.topic))).map((d) => [d.topic, d]));
+  // Metadata of a topic created a moment ago can lag on the broker asked (UNKNOWN_TOPIC_OR_PARTITION while the
+  // create waits for leaders, or in the describe after it): that is "not yet", so both are retried. The create is
+  // idempotent (it lists existing topics first), so a retry only creates what is still missing.
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const existing = new Set(await admin.listTopics());
+  await retryTransient('createTopics', () => admin.createTopics(specs), quiet);
+  const created = new Set(specs.map((s) => s.topic).filter((t) => !existing.has(t)));
+  const descriptions = await retryTransient(
+    'describeTopics',
+    () => admin.describeTopics(specs.map((s) => s.topic)),
+    quiet,
+  );
+  const described = new Map(descriptions.map((d) => [d.topic, d]));
   const out: TopicOutcome[] = [];
   const problems: string[] = [];
   for (const s of specs) {
