@@ -178,6 +178,11 @@ export class Engine implements FlowHost, StreamFactory {
       conn.midstream ? this.dceOptions[1] : this.dceOptions[0],
       this.opts.sessionRecords === true,
     );
+    const depth = this.opts.reassemblyDepth;
+    if (depth !== undefined && depth > 0) {
+      flow.depthToServer = depth;
+      flow.depthToClient = depth;
+    }
     this.flows.set(conn, flow);
     this.counters.connections++;
     return flow;

@@ -54,6 +54,12 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   /** This connection carried an activation (it is the origin of `session`). */
   activationOrigin = false;
   tags: TagTracker[] | null = null;
+  /**
+   * Stream bytes each direction may still hand to the DCE/RPC layer (EngineOptions.reassemblyDepth; unlimited by
+   * default). Beyond it the direction's bytes are still counted but no longer decoded or inspected.
+   */
+  depthToServer = Number.POSITIVE_INFINITY;
+  depthToClient = Number.POSITIVE_INFINITY;
   /** Suricata's stub buffers of fragmented calls, when the rule set inspects those (created on first use). */
   suricataStubs: SuricataStubJoiner | null = null;
   /** Directions (bit 0 to server, bit 1 to client) whose first packet was seen: IP-only rules ran for them. */
@@ -130,10 +136,24 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   onData(dir: Direction, data: Uint8Array, tsUs: number): void {
     if (dir === 0) this.bytesToServer += data.length;
     else this.bytesToClient += data.length;
+    const left = dir === 0 ? this.depthToServer : this.depthToClient;
+    if (left !== Number.POSITIVE_INFINITY) {
+      if (left <= 0) return;
+      if (data.length > left) data = data.subarray(0, left);
+      if (dir === 0) this.depthToServer = left - data.length;
+      else this.depthToClient = left - data.length;
+    }
     this.dce.onData(dir, data, tsUs);
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
+    const left = dir === 0 ? this.depthToServer : this.depthToClient;
+    if (left !== Number.POSITIVE_INFINITY) {
+      // the depth counts stream offsets, as Suricata's does: a gap uses it up like data
+      if (left <= 0) return;
+      if (dir === 0) this.depthToServer = left - length;
+      else this.depthToClient = left - length;
+    }
     this.dce.onGap(dir, length, tsUs);
   }
 
@@ -143,6 +163,8 @@ export class FlowState implements StreamConsumer, DcerpcListener {
   }
 
   wantsPayload(): boolean {
+    // both directions past the reassembly depth: nothing more will be decoded
+    if (this.depthToServer <= 0 && this.depthToClient <= 0) return false;
     return this.dce.wantsPayload();
   }
 

@@ -15,6 +15,12 @@ export interface EngineOptions {
   reassembly?: Partial<ReassemblyOptions>;
   /** DCE/RPC per-connection bounds (dcerpc/connection.ts). */
   dcerpc?: Omit<DcerpcConnectionOptions, 'midstream' | 'sharedBudget'>;
+  /**
+   * Stream bytes per direction of a connection handed to DCE/RPC decoding and inspection (Suricata's
+   * stream.reassembly.depth, Snort's stream depth). Default unlimited: a WMI session can run for hours and its later
+   * calls matter as much as its first (0 or absent: unlimited). Packet rules still see every packet.
+   */
+  reassemblyDepth?: number;
   /** All stub reassembly buffers of all connections together (default 64 MiB). */
   stubMemoryBytes?: number;
   /** CLSID → name table for dcom.clsid_name (default: DEFAULT_CLSIDS). */
