@@ -1,5 +1,5 @@
 export { type DetectConfig, detectConfigFromEnv } from './config.js';
-export { detectEngineOptions, main, RulesUnusableError } from './main.js';
+export { detectEngineOptions, type MainOptions, main, RulesUnusableError } from './main.js';
 export { DetectMetrics } from './metrics.js';
 export { DETECTION_HEADERS, DLQ_HEADERS, deadLetter, detectionRecord } from './output.js';
 export {

@@ -59,7 +59,12 @@ export function detectEngineOptions(
   };
 }
 
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export interface MainOptions {
+  /** Aborting it is the same as SIGTERM (for an in-process stack or a test that must not signal its own process). */
+  readonly stop?: AbortSignal;
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, opts: MainOptions = {}): Promise<number> {
   const boot = createLogger('detect', { base: env.POD_NAME ? { pod: env.POD_NAME } : undefined });
   let config: DetectConfig;
   try {
@@ -105,6 +110,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const onAbort = () => {
+    logger.info('stop requested: stopping gracefully');
+    stopRequested();
+  };
+  if (opts.stop?.aborted) stopRequested();
+  else opts.stop?.addEventListener('abort', onAbort, { once: true });
   try {
     let handle: Awaited<ReturnType<typeof startDetect>>;
     try {
@@ -126,5 +137,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    opts.stop?.removeEventListener('abort', onAbort);
   }
 }
