@@ -4,7 +4,8 @@
  * dce-keywords and flowbits-control) through wmi-detect's engine and compares the alerts with Suricata's
  * expectations.
  *
- *   node scripts/conformance/suricata-verify.mjs [--json] [--root DIR] [TEST...]     (after `npx tsc -b`)
+ *   node scripts/conformance/suricata-verify.mjs [--json] [--root DIR] [--stub-buffer ndr|suricata] [TEST...]
+ *   (after `npx tsc -b`; --stub-buffer is CompileOptions.stubBuffer, default the engine's 'ndr')
  *
  * Per test: the rules file is compiled with HOME_NET/EXTERNAL_NET as the issue prescribes, the pcap is streamed
  * through one Engine, and every `expected` entry of manifest.json whose version requirement holds for the Suricata
@@ -12,12 +13,14 @@
  *   - count > 0: passes when the sid (or, with no sid, any alert matching `also_match`) fires at least once;
  *   - count 0:   passes when it never fires;
  *   - exact:     our count equals Suricata's (reported, not required: engines differ in alerts per transaction).
- * `also_match` fields we can compare (addresses, ports, dcerpc.req.opnum) narrow the alerts counted; `pcap_cnt` is
- * not compared (alert timing is engine-specific, SEMANTICS.md §9), so an entry whose only extra is pcap_cnt repeats
- * its sid's check and is folded into it.
+ * `also_match` fields we can compare (addresses, ports, dcerpc.req.opnum, the interface uuid) narrow the alerts
+ * counted; `pcap_cnt` is not a check (alert timing is engine-specific, SEMANTICS.md §9): an entry whose only extra
+ * is pcap_cnt repeats its sid's check and is folded into it, and the frames we alerted on are reported beside it.
  *
  * Suricata version: the corpus snapshot is master just before 9.0, so checks are evaluated as 9.0.0; a test whose
  * own requirement excludes 9 (lt-version 9: flowbits toggle) is evaluated as 8.0.5.
+ *
+ * Reassembly depth: the test's stream.reassembly.depth, else Suricata's default 1 MiB (EngineOptions.reassemblyDepth).
  *
  * Midstream: Suricata picks up connections without a handshake only with stream.midstream=true, and then treats them
  * as established from their first packet. Our engine always picks them up (sensors start at any time) and is told
@@ -98,13 +101,13 @@ export const SMB_CARRIED = {
  */
 export const ALLOWED_DIFFERENCES = {
   'truncate-applayer-test-01':
-    "stub buffer definition, then reassembly depth: sid 1 is `dcerpc.stub_data; bsize:2124` on responses of frag_length 2140. Suricata's response buffer is everything after the 16-byte common header; ours is the NDR stub (MS-RPCE), 2072 bytes here, so bsize:2124 never holds (sid 2, expected 0, passes for the same reason). With stubBuffer 'suricata' both fire on calls 5360 and 5362; Suricata gives sid 1 once and sid 2 never because the test sets stream.reassembly.depth=8kb, and this engine has no reassembly depth: it inspects every stream to its end",
+    "stub buffer definition: sid 1 is `dcerpc.stub_data; bsize:2124` on responses of frag_length 2140. Suricata's response buffer is everything after the 16-byte common header; ours is the NDR stub (MS-RPCE), 2072 bytes here, so bsize:2124 never holds (sid 2, expected 0, passes by the same reason rather than by the 8 KiB reassembly depth). With stubBuffer 'suricata' (and the test's depth, which the runner always applies) the test passes with Suricata's exact counts",
   'truncate-applayer-test-02':
     "stub buffer definition: Suricata's request buffer is everything after the 24-byte request header (object UUID, NDR, auth padding, sec_trailer, verifier: 2148 bytes for frag_length 2172), its response buffer everything after the 16-byte common header (2124 for 2140); ours is the NDR stub (2092 and 2072 bytes), so bsize:2148 and bsize:2124 never hold. With stubBuffer 'suricata' the test passes with Suricata's exact counts",
 };
 
 /** Allowed TCP differences that disappear with stubBuffer 'suricata' (the test checks they pass, counts exact). */
-export const PASS_WITH_SURICATA_STUB = ['truncate-applayer-test-02'];
+export const PASS_WITH_SURICATA_STUB = ['truncate-applayer-test-01', 'truncate-applayer-test-02'];
 
 /**
  * TCP-transport tests that pass but whose alert counts differ from Suricata's, each with the reason (also in the
@@ -115,6 +118,27 @@ export const COUNT_DIFFERENCES = {
   'flowbits-prefilter-05-onedir':
     'sid 2 (`flowbits:isset,size; prefilter;`, no direction, no content) alerts on every packet of the connection from the one that sets the bit on (frames 6-9); Suricata alerts once, on frame 6. With `prefilter`, Suricata wakes an isset rule through a flowbit prefilter when the bit is set instead of evaluating it on every packet (inference from this test and flowbits-prefilter-06-opdir); we accept `prefilter` as a performance hint and evaluate the rule on every packet, as Snort would',
 };
+
+/** Suricata's default stream.reassembly.depth (suricata.yaml: 1mb). */
+export const SURICATA_DEFAULT_DEPTH = 1 << 20;
+
+/** A Suricata size string ('8kb', '1mb', '4096') in bytes; NaN when it is not one. */
+export function parseSize(v) {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(String(v));
+  if (m === null) return Number.NaN;
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  return Math.round(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1 << 20 : unit === 'g' ? 1 << 30 : 1));
+}
+
+/**
+ * The reassembly depth the test runs Suricata with: its `stream.reassembly.depth` setting, else Suricata's default
+ * (1 MiB). Given to the engine as EngineOptions.reassemblyDepth.
+ */
+export function depthFor(test) {
+  const v = test.config?.set?.['stream.reassembly.depth'];
+  const n = v === undefined ? SURICATA_DEFAULT_DEPTH : parseSize(v);
+  return Number.isFinite(n) ? n : SURICATA_DEFAULT_DEPTH;
+}
 
 export function loadManifest(root = defaultSuiteRoot()) {
   return JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8'));
@@ -183,6 +207,7 @@ export async function runTest(test, root = defaultSuiteRoot(), stubBuffer = 'ndr
     transport,
     version,
     stubBuffer,
+    depth: depthFor(test),
     checks: [],
     passed: 0,
     total: checks.length,
@@ -218,6 +243,7 @@ export async function runTest(test, root = defaultSuiteRoot(), stubBuffer = 'ndr
       ruleSet: loaded.ruleSet,
       insight: false,
       reassembly: { midstreamEstablished: 'immediate' },
+      reassemblyDepth: result.depth,
       onRecord: (r) => {
         if (r.event_type === 'alert') {
           alerts.push(r);
@@ -279,6 +305,7 @@ export function formatTable(results) {
     const exact = r.total === 0 ? '-' : r.exact === r.total ? 'yes' : `no (${r.exact}/${r.total})`;
     const notes = [r.checks.map(checkText).join(', ')];
     if (r.version !== TARGET_VERSION) notes.push(`as Suricata ${r.version}`);
+    if (r.depth !== SURICATA_DEFAULT_DEPTH) notes.push(`reassembly depth ${r.depth} bytes`);
     if (r.timing.length > 0) {
       const agree = r.timing.filter((t) => t.agree).length;
       const diff = r.timing
