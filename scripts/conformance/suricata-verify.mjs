@@ -101,7 +101,7 @@ export const SMB_CARRIED = {
  */
 export const ALLOWED_DIFFERENCES = {
   'truncate-applayer-test-01':
-    "stub buffer definition: sid 1 is `dcerpc.stub_data; bsize:2124` on responses of frag_length 2140. Suricata's response buffer is everything after the 16-byte common header; ours is the NDR stub (MS-RPCE), 2072 bytes here, so bsize:2124 never holds (sid 2, expected 0, passes by the same reason rather than by the 8 KiB reassembly depth). With stubBuffer 'suricata' (and the test's depth, which the runner always applies) the test passes with Suricata's exact counts",
+    "stub buffer definition: sid 1 is `dcerpc.stub_data; bsize:2124` on responses of frag_length 2140. Suricata's response buffer is everything after the 16-byte common header; ours is the NDR stub (MS-RPCE), 2072 bytes here, so bsize:2124 never holds (sid 2, expected 0, passes for the same reason rather than because of the 8 KiB reassembly depth). With stubBuffer 'suricata' (and the test's depth, which the runner always applies) the test passes with Suricata's exact counts",
   'truncate-applayer-test-02':
     "stub buffer definition: Suricata's request buffer is everything after the 24-byte request header (object UUID, NDR, auth padding, sec_trailer, verifier: 2148 bytes for frag_length 2172), its response buffer everything after the 16-byte common header (2124 for 2140); ours is the NDR stub (2092 and 2072 bytes), so bsize:2148 and bsize:2124 never hold. With stubBuffer 'suricata' the test passes with Suricata's exact counts",
 };

@@ -59,7 +59,7 @@ describe.skipIf(!present)('suricata-verify conformance (dce-keywords, flowbits-c
     console.log(`suricata-verify conformance\n${formatTable(all)}\n\n${formatSummary(all)}`);
   });
 
-  it('selects the manifest`s dce-keywords and flowbits-control tests', () => {
+  it("selects the manifest's dce-keywords and flowbits-control tests", () => {
     expect(tests.length).toBe(38);
     expect(tests.filter((t: { name: string }) => transportOf(t) === 'TCP').length).toBeGreaterThanOrEqual(30);
   });
