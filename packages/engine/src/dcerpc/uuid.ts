@@ -33,14 +33,39 @@ export function canonicalUuidBytes(src: Uint8Array, off: number, le: boolean, ds
 const LE_ORDER = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
 const BE_ORDER = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
+/**
+ * Interned UUID text: a direct-mapped cache keyed by the canonical bytes. Every bind, bind_ack and alter_context
+ * names the same handful of interfaces and transfer syntaxes (NDR, NDR64, BTFN) over and over; building the string
+ * anew each time was ~20 string pieces per UUID, kept alive by every connection's context table. A hit costs a
+ * hash and a 16-byte compare and returns the same string instance; a collision just overwrites the slot (object
+ * UUIDs, which are mostly unique, cycle through without growing anything).
+ */
+const UUID_SLOTS = 512;
+const uuidKeys = new Uint8Array(UUID_SLOTS * UUID_LENGTH);
+const uuidText: (string | undefined)[] = new Array(UUID_SLOTS).fill(undefined);
+
 /** Canonical lower-case string of the wire UUID at b[off..off+16). */
 export function readUuidString(b: Uint8Array, off: number, le: boolean): string {
   const ord = le ? LE_ORDER : BE_ORDER;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < 16; i++) h = Math.imul(h ^ b[off + ord[i]], 0x01000193);
+  h ^= h >>> 15;
+  const slot = h & (UUID_SLOTS - 1);
+  const k = slot * UUID_LENGTH;
+  const cached = uuidText[slot];
+  if (cached !== undefined) {
+    let i = 0;
+    while (i < 16 && uuidKeys[k + i] === b[off + ord[i]]) i++;
+    if (i === 16) return cached;
+  }
   let s = '';
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-    s += HEX2[b[off + ord[i]]];
+    const v = b[off + ord[i]];
+    uuidKeys[k + i] = v;
+    s += HEX2[v];
   }
+  uuidText[slot] = s;
   return s;
 }
 
