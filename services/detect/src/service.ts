@@ -39,6 +39,7 @@ export type ShardEvent =
   | { type: 'restored'; partition: number; replayed: number }
   | { type: 'revoked'; partition: number }
   | { type: 'reset'; partition: number; error: string }
+  | { type: 'resumed'; partition: number }
   | { type: 'fenced'; partition: number };
 
 /** Seams for tests and the in-process `up` stack; none is needed in production. */
@@ -276,9 +277,16 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       if (o === undefined) continue;
       owned.delete(tp.partition);
       if (o.fenced || o.resetting) {
-        // our own back-pressure pause must not outlive the ownership (the adapter would re-apply it on re-assignment)
-        source.resume([tp]);
         metrics.paused.dec();
+        // Our own pause must not outlive the ownership (the adapter would re-apply it on re-assignment). When the
+        // consumer is already stopped (revocation at close) there is nothing to resume.
+        if (!stopping) {
+          try {
+            source.resume([tp]);
+          } catch (e) {
+            logger.warn('resuming a revoked partition failed', { partition: tp.partition, error: e as Error });
+          }
+        }
       }
       await o.busy;
       try {
@@ -335,6 +343,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       metrics.paused.dec();
       source.resume([tp]);
       updateGauges();
+      emit({ type: 'resumed', partition: p });
     }, delay);
     timers.add(timer);
   };

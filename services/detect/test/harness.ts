@@ -92,6 +92,8 @@ export class Harness {
       hooks?: DetectHooks;
       events?: { event: ShardEvent; ready: boolean }[];
       config?: Partial<DetectConfig>;
+      /** Wraps the worker's Kafka client (fault injection). */
+      wrap?: (client: KafkaClient) => KafkaClient;
     } = {},
   ): Promise<DetectHandle> {
     const hooks: DetectHooks = {
@@ -110,7 +112,9 @@ export class Harness {
     };
     const handle = await startDetect(this.config(instanceId, opts.config), {
       engine: serviceEngineOptions(),
-      client: createKafkajsClient({ brokers: this.brokers, clientId: instanceId, logger: testKafkaLogger }),
+      client: (opts.wrap ?? ((c) => c))(
+        createKafkajsClient({ brokers: this.brokers, clientId: instanceId, logger: testKafkaLogger }),
+      ),
       logger: quietLogger,
       source: { maxWaitTimeMs: 100, heartbeatIntervalMs: 300, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 20_000 },
       hooks,
