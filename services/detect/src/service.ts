@@ -17,7 +17,7 @@
  * sendOffsets (KIP-447), so the only fencing it has is the transactional.id; deriving it from the input partition
  * makes the new owner of a partition fence the old one, whichever member that was (docs/architecture.md).
  */
-import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Link, propagation, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { EngineOptions } from '@wmi-detect/engine';
 import {
   createKafkajsClient,
@@ -79,6 +79,31 @@ export interface DetectHandle {
   kill(): Promise<void>;
   /** Rejects when the consumer failed for good (the process should exit non-zero). */
   readonly failed: Promise<never>;
+}
+
+/** At most this many producer traces linked from one batch span. */
+const MAX_SPAN_LINKS = 16;
+
+const headerGetter = {
+  keys: (carrier: Record<string, Buffer>) => Object.keys(carrier),
+  get: (carrier: Record<string, Buffer>, key: string) => carrier[key]?.toString('latin1'),
+};
+
+/** Links to the traces of the producers of a batch's records (W3C traceparent headers, when ingest sets them). */
+function producerLinks(batch: RecordBatch): Link[] {
+  const links: Link[] = [];
+  const seen = new Set<string>();
+  for (const r of batch.records) {
+    const tp = r.headers.traceparent;
+    if (tp === undefined) continue;
+    const key = tp.toString('latin1');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const sc = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, r.headers, headerGetter));
+    if (sc !== undefined) links.push({ context: sc });
+    if (links.length >= MAX_SPAN_LINKS) break;
+  }
+  return links;
 }
 
 const BACKOFF_MIN_MS = 500;
@@ -355,6 +380,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     const o = owned.get(p);
     if (o === undefined || o.fenced || o.resetting || killed) return;
     const span: Span = tracer.startSpan('detect.batch', {
+      links: producerLinks(batch),
       attributes: {
         'messaging.system': 'kafka',
         'messaging.destination.name': topic,
