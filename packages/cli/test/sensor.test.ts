@@ -1,19 +1,16 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { scenarioBytes } from '@wmi-detect/capture-gen';
 import { readCaptureStream } from '@wmi-detect/engine';
-import { decodePacketBatch, type PacketBatchV1, type WireFrame } from '@wmi-detect/wire';
+import type { PacketBatchV1, WireFrame } from '@wmi-detect/wire';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../src/sensor/backoff.js';
 import { IngestClient } from '../src/sensor/ingest-client.js';
 import { Sensor, sensorExitCode } from '../src/sensor/sensor.js';
 import { Spool, SpoolLockedError } from '../src/sensor/spool.js';
+import { FakeIngest, TOKEN } from './fake-ingest.js';
 
-const TOKEN = 'sensor-test-token-0123456789';
 const FAST = { baseMs: 1, capMs: 4 };
 
 async function frames(): Promise<WireFrame[]> {
@@ -27,52 +24,6 @@ async function frames(): Promise<WireFrame[]> {
     out.push({ t: f.tsUs, l: f.linkType, d: f.data.slice() });
   });
   return out;
-}
-
-/** A stand-in ingest: answers each POST with the next scripted status (then 202), records what it accepted. */
-class FakeIngest {
-  readonly accepted: PacketBatchV1[] = [];
-  readonly statuses: number[] = [];
-  script: { status: number; headers?: Record<string, string> }[] = [];
-  private server: Server | null = null;
-  private waiters: { n: number; resolve: () => void }[] = [];
-  port = 0;
-
-  async start(port = 0): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const next = this.script.shift() ?? { status: 202 };
-        this.statuses.push(next.status);
-        if (next.status === 202) {
-          expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
-          expect(req.headers['content-encoding']).toBe('gzip');
-          this.accepted.push(decodePacketBatch(gunzipSync(Buffer.concat(chunks))));
-        }
-        res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
-        res.end(JSON.stringify(next.status === 202 ? {} : { error: `scripted ${next.status}` }));
-        const ready = this.waiters.filter((w) => this.accepted.length >= w.n);
-        this.waiters = this.waiters.filter((w) => this.accepted.length < w.n);
-        for (const w of ready) w.resolve();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  untilAccepted(n: number): Promise<void> {
-    if (this.accepted.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
 }
 
 let dir = '';
