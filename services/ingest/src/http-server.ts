@@ -52,6 +52,8 @@ export interface IngestDeps {
   readonly maxRecordBytes?: number;
   /** True once shutdown began: new requests get 503 and the connection is closed. */
   readonly closing: () => boolean;
+  /** Told whether each produce was acknowledged (readiness drops for a while after a failure). */
+  readonly onProduce?: (ok: boolean) => void;
 }
 
 class HttpError extends Error {
@@ -242,7 +244,9 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const t0 = performance.now();
     try {
       await deps.sink.send(records);
+      deps.onProduce?.(true);
     } catch (e) {
+      deps.onProduce?.(false);
       deps.logger.warn('produce failed; answering 503', {
         sensor,
         seq,

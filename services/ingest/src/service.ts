@@ -16,7 +16,7 @@ import { createKafkajsClient, type KafkaClient, type RecordSink } from '@wmi-det
 import { type Logger, type OpsServer, Registry, startOpsServer } from '@wmi-detect/ops';
 import { Admission } from './admission.js';
 import type { IngestConfig } from './config.js';
-import { createIngestHandler } from './http-server.js';
+import { createIngestHandler, RETRY_AFTER_UNAVAILABLE_S } from './http-server.js';
 import { IngestMetrics } from './metrics.js';
 import { Prefilter } from './prefilter.js';
 import { TokenFile, TokenStore } from './tokens.js';
@@ -43,6 +43,8 @@ export class IngestService {
   private readonly kafka: KafkaClient;
   private readonly sink: RecordSink;
   private producerConnected = false;
+  /** performance.now() of the last produce Kafka did not acknowledge (-Infinity: none since the last success). */
+  private lastProduceFailure = Number.NEGATIVE_INFINITY;
   private topicExists = false;
   private closing = false;
   private stopped = false;
@@ -109,6 +111,9 @@ export class IngestService {
       logger: this.logger,
       maxBodyBytes: cfg.maxBodyBytes,
       closing: () => this.closing,
+      onProduce: (ok) => {
+        this.lastProduceFailure = ok ? Number.NEGATIVE_INFINITY : performance.now();
+      },
     });
     if (cfg.tls) {
       const server = createHttpsServer(this.tlsOptions(), handler);
@@ -148,6 +153,12 @@ export class IngestService {
         { name: 'kafka_producer_connected', ready: () => this.producerConnected },
         { name: 'topic_exists', ready: () => this.topicExists },
         { name: 'not_back_pressured', ready: () => !this.admission.saturated(cfg.maxBodyBytes) },
+        // A produce Kafka did not acknowledge takes the pod out of rotation for the Retry-After it answered with, so
+        // a load balancer prefers replicas that still reach the brokers; the next request decides again.
+        {
+          name: 'kafka_acknowledging',
+          ready: () => performance.now() - this.lastProduceFailure > RETRY_AFTER_UNAVAILABLE_S * 1000,
+        },
         { name: 'not_shutting_down', ready: () => !this.closing },
       ],
     });

@@ -140,6 +140,34 @@ describe('IngestService', () => {
     expect(sink.sent.length).toBe(r.json().records);
   });
 
+  it('a produce Kafka does not acknowledge: 503 to the sensor, and /readyz names kafka_acknowledging', async () => {
+    const sink = new MemorySink();
+    sink.hold = true;
+    const svc = new IngestService(config(), {
+      logger: silent,
+      kafka: fakeKafka(sink, ['wmi.packets.v1']),
+      host: '127.0.0.1',
+    });
+    await svc.start();
+    await svc.ready();
+    try {
+      const before = await fetch(`http://127.0.0.1:${svc.opsPort}/readyz`);
+      expect(before.status).toBe(200);
+      const frames = await scenarioWireFrames('wmi-activation-ok');
+      const pending = post(svc.port, '/v1/batches', encodePacketBatch({ sensor: 's1', seq: 1, frames }), {
+        authorization: `Bearer ${TOKEN}`,
+      });
+      await sink.whenPending();
+      sink.fail('REQUEST_TIMED_OUT');
+      expect((await pending).status).toBe(503);
+      const after = await fetch(`http://127.0.0.1:${svc.opsPort}/readyz`);
+      expect(after.status).toBe(503);
+      expect(await after.json()).toMatchObject({ failing: ['kafka_acknowledging'] });
+    } finally {
+      await svc.stop();
+    }
+  });
+
   it('is not ready, and answers 503, while the topic is missing', async () => {
     const svc = new IngestService(config(), {
       logger: silent,

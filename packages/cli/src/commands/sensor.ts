@@ -119,6 +119,8 @@ export async function sensorCommand(argv: readonly string[]): Promise<number> {
     interrupted = true;
     log(`${sig}: stopping; undelivered batches stay in ${spoolDir}`);
     source.child?.kill('SIGTERM');
+    // Standard input may stay silent for ever: end the read instead of waiting for the next frame.
+    if (input === '-') process.stdin.destroy();
     void sensor.stop();
   };
   process.on('SIGINT', onSignal);
@@ -135,8 +137,11 @@ export async function sensorCommand(argv: readonly string[]): Promise<number> {
     }
   } catch (e) {
     if (!(e instanceof CaptureError)) throw e;
-    captureError = e.message;
-    log(`capture input damaged: ${e.message} (every frame before it is sent)`);
+    // A read cut short by the signal is not damaged input.
+    if (!interrupted) {
+      captureError = e.message;
+      log(`capture input damaged: ${e.message} (every frame before it is sent)`);
+    }
   }
   const stats = interrupted ? await sensor.stop() : await sensor.finish();
   await source.ended();
