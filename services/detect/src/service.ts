@@ -238,10 +238,14 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     const mine = tps.filter((tp) => tp.topic === topic);
     for (const tp of mine) pendingAssign.add(tp.partition);
     updateGauges();
+    const sinks: TransactionalSink[] = [];
     try {
       // Fence first: once our producer for p is registered, the previous owner can neither commit nor produce for
       // p, so the positions read next are final.
-      const sinks = await Promise.all(mine.map((tp) => newSink(tp.partition)));
+      const settled = await Promise.allSettled(mine.map((tp) => newSink(tp.partition)));
+      for (const r of settled) if (r.status === 'fulfilled') sinks.push(r.value);
+      const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (refused !== undefined) throw refused.reason;
       // Read the replay start before the emitted mark: if a transaction commits in between, we replay from an older
       // start with a newer mark (more state, no duplicate) rather than the reverse.
       const starts = await admin.fetchCommitted(groupId, topic);
@@ -283,6 +287,9 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
         if (shard.restored) emit({ type: 'restored', partition: p, replayed: 0 });
       });
     } catch (e) {
+      for (const tp of mine) pendingAssign.delete(tp.partition);
+      const adopted = new Set([...owned.values()].map((o) => o.sink));
+      await Promise.all(sinks.filter((k) => !adopted.has(k)).map((k) => k.close().catch(() => {})));
       if (stopping) return;
       // Without a producer or the committed positions this member cannot process what it was given; a restart
       // (and the rebalance it causes) is the recovery.
