@@ -12,6 +12,8 @@ const shared = resolve(repoRoot, '../shared');
 const RULES = readFileSync(resolve(repoRoot, 'rules/wmi.rules'), 'utf8');
 const CORPUS = resolve(shared, 'corpus/pcaps/OTRF__Security-Datasets');
 const REAL = [
+  // Mostly non-DCE/RPC traffic (the pre-filter's case), eight DCE/RPC sessions.
+  'datasets__compound__apt29__day2__pcaps__UTICA-A.zip__UTICA-A.cap',
   'datasets__atomic__windows__lateral_movement__network__covenant_sharpwmi_create_dcerpc_wmi.zip__covenant_sharpwmi_create_dcerpc_wmi_2020-08-06035621.cap',
   'datasets__atomic__windows__lateral_movement__network__covenant_wmi_wbemcomn_dll_hijack.zip__covenant_wmi_wbemcomn_dll_hijack_WORKSTATION5_2020-10-09173318.cap',
   'datasets__atomic__windows__lateral_movement__network__empire_dcom_shellwindows.zip__empire_dcom_shellwindows_WORKSTATION5_2020-09-18130751.cap',
@@ -87,7 +89,7 @@ describe('Prefilter', () => {
       const frames = await captureWireFrames(readFileSync(resolve(CORPUS, file)), true);
       const { kept, p } = filtered(frames);
       const all = detect(frames);
-      expect(all.filter((r) => r.startsWith('alert')).length).toBeGreaterThan(0);
+      expect(all.length).toBeGreaterThan(0); // alerts and/or dcerpc_session records to compare
       expect(detect(kept)).toEqual(all);
       expect(p.stats.savedBytes).toBeGreaterThan(0);
       const total = frames.reduce((n, f) => n + f.d.length, 0);
