@@ -8,17 +8,27 @@ export function ipToBytes(ip: string): Uint8Array | null {
   return ipv4ToBytes(ip);
 }
 
+/** Dotted quad: four groups of 1–3 ASCII digits (leading zeros allowed), each at most 255. */
 export function ipv4ToBytes(ip: string): Uint8Array | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return null;
+  // one pass over the characters, no split/regex: every flow record (community_id) parses two addresses
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
+  let part = 0;
+  let digits = 0;
+  let v = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3 || v > 255) return null;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      v = v * 10 + (c - 0x30);
+      digits++;
+    } else return null;
   }
+  if (part !== 3 || digits === 0 || v > 255) return null;
+  out[3] = v;
   return out;
 }
 
