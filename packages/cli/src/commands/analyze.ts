@@ -29,6 +29,10 @@ export const ANALYZE_USAGE = `usage: wmidetect analyze [options] CAPTURE...   (C
   --classification FILE   classification.config instead of Snort's standard table
   --strict                exit 2 when any rule has an error (default: report, load the good ones)
   --strict-ports          check header ports of DCE/RPC rules too (default: any port recognised as DCE/RPC)
+  --stub-buffer ndr|suricata
+                          what dce_stub_data inspects: the NDR stub (default, Snort) or Suricata's buffer
+  --reassembly-depth BYTES
+                          decode only the first BYTES of each direction as DCE/RPC (default: all)
   --sessions              also write one dcerpc_session record per DCE/RPC connection
   --session-window SECS   how long after an activation a new connection may tie to it (default 120)
   --midstream-established immediate|both
@@ -52,6 +56,8 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
     'strict-ports': {},
     sessions: {},
     'session-window': { value: true },
+    'stub-buffer': { value: true },
+    'reassembly-depth': { value: true },
     'midstream-established': { value: true },
     'no-insight': {},
     'no-stats': {},
@@ -64,6 +70,11 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
     throw new UsageError(`--midstream-established must be 'immediate' or 'both', got '${midstream}'`);
   }
   const windowSecs = intOption(args, 'session-window', 1);
+  const reassemblyDepth = intOption(args, 'reassembly-depth', 1);
+  const stubBuffer = one(args, 'stub-buffer') ?? 'ndr';
+  if (stubBuffer !== 'ndr' && stubBuffer !== 'suricata') {
+    throw new UsageError(`--stub-buffer must be 'ndr' or 'suricata', got '${stubBuffer}'`);
+  }
 
   const loaded = loadRules({
     ruleFiles: all(args, 'rules'),
@@ -71,6 +82,7 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
     varsFiles: all(args, 'vars'),
     classificationFile: one(args, 'classification'),
     strictPorts: args.flags.has('strict-ports'),
+    stubBuffer,
   });
   for (const d of loaded.all) io.stderr.write(`wmidetect: ${formatDiagnostic(d)}\n`);
   const fatal = loaded.all.some(
@@ -93,6 +105,7 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
       sessions: args.flags.has('sessions'),
       insight: !args.flags.has('no-insight'),
       windowUs: windowSecs !== undefined ? windowSecs * 1_000_000 : undefined,
+      reassemblyDepth,
       midstream: midstream === 'immediate' ? 'immediate' : 'both_directions',
       progress: new ProgressLine(io.stderr, showProgress),
     });
@@ -123,6 +136,7 @@ interface OneRun {
   sessions: boolean;
   insight: boolean;
   windowUs: number | undefined;
+  reassemblyDepth: number | undefined;
   midstream: 'immediate' | 'both_directions';
   progress: ProgressLine;
 }
@@ -135,6 +149,7 @@ async function analyzeOne(file: string, ruleSet: RuleSet, o: OneRun): Promise<{ 
     sessionRecords: o.sessions,
     insight: o.insight,
     sessionWindowUs: o.windowUs,
+    reassemblyDepth: o.reassemblyDepth,
     reassembly: { midstreamEstablished: o.midstream },
   });
   let alerts = 0;
