@@ -10,7 +10,9 @@
  * and each direction starts at the first sequence number seen from it: that of its first bare ACK, or of its first
  * data if that is one byte above (the ACK was a keep-alive or window probe, which use the number one below the
  * next byte) — see midstreamStart. Roles of a midstream pickup, in order: the SYN-ACK's receiver if one is seen
- * first; else the endpoint with a port below 1024 when only one has one (135, 445, 593); else the endpoint with the
+ * first; else, when the first packet's payload starts with a DCE/RPC PDU that only one side sends (a bind or request
+ * from the client, a bind_ack, response or fault from the server — role-hint.ts), its sender's role; else the
+ * endpoint with a port below 1024 when only one has one (135, 445, 593); else the endpoint with the
  * lower port (Windows' dynamic RPC endpoints are allocated at boot and tend to sit below the clients' ephemeral
  * ports); on equal ports, the destination of the first packet. An RST never creates a connection.
  *
@@ -69,6 +71,7 @@ import { ConnectionTable } from './conn-table.js';
 import { type HalfStream, TcpConnection } from './connection.js';
 import { OutOfOrderBuffer, sameBytes } from './ooo-buffer.js';
 import { type ReassemblyOptions, resolveReassemblyOptions } from './options.js';
+import { dcerpcSenderRole } from './role-hint.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { emptyStats, type GapCause, type ReassemblyStats } from './stats.js';
 import type { CloseReason, Direction, StreamFactory, TcpPacketInfo } from './types.js';
@@ -232,7 +235,9 @@ export class TcpReassembler {
     } else {
       const sp = pkt.srcPort;
       const dp = pkt.dstPort;
-      if (sp < 1024 !== dp < 1024) srcIsClient = dp < 1024;
+      const role = dcerpcSenderRole(pkt.payload);
+      if (role !== -1) srcIsClient = role === 0;
+      else if (sp < 1024 !== dp < 1024) srcIsClient = dp < 1024;
       else if (sp !== dp) srcIsClient = dp < sp;
       else srcIsClient = true; // tie: the first packet goes to the server
     }
