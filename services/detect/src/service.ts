@@ -46,6 +46,8 @@ export type ShardEvent =
 export interface DetectHooks {
   /** Awaited before each output transaction is committed; holding it keeps processed work uncommitted. */
   beforeCommit?(partition: number, pending: { replayFrom: string; emittedNext: string; outputs: number }): unknown;
+  /** Awaited inside the open transaction, after its records and offsets were sent and before it commits. */
+  beforeTxnCommit?(partition: number): unknown;
   /** After a transaction committed (or positions were already current). */
   afterCommit?(partition: number, committed: { replayFrom: string; emittedNext: string }): void;
   /** `ready`: the worker's readiness right after the event took effect. */
@@ -75,8 +77,12 @@ export interface DetectHandle {
   ready(): boolean;
   /** Graceful: stop fetching, finish and commit the batch in flight, leave the group. */
   stop(): Promise<void>;
-  /** Like a crash: the batch in flight is not committed, open transactions are aborted. For tests. */
-  kill(): Promise<void>;
+  /**
+   * Like a crash, for tests: the batch in flight is not committed. Open transactions are aborted, or with
+   * `abandonTransactions` left open on the broker as a dead process leaves them (the next owner's producer aborts
+   * them); stop() afterwards releases the abandoned producers.
+   */
+  kill(opts?: { abandonTransactions?: boolean }): Promise<void>;
   /** Rejects when the consumer failed for good (the process should exit non-zero). */
   readonly failed: Promise<never>;
 }
@@ -165,6 +171,9 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
   let joined = false;
   let stopping = false;
   let killed = false;
+  let abandon = false;
+  /** Producers a test kill left with open transactions (closed by a later stop()). */
+  const abandoned: TransactionalSink[] = [];
   let failReason: Error | null = null;
   let rejectFailed!: (e: Error) => void;
   const failed = new Promise<never>((_, reject) => {
@@ -430,6 +439,11 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
           await txn.send(out.outputs);
           await txn.sendOffsets(groupId, [{ topic, partition: p, offset: pending.replayFrom }]);
           await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: pending.emittedNext }]);
+          if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
+          if (killed) {
+            if (!abandon) await txn.abort().catch(() => {});
+            return;
+          }
           await txn.commit();
         } catch (e) {
           await txn.abort().catch(() => {});
@@ -486,16 +500,25 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
   }
   logger.info('detect running', { groupId, topic, rulesLoaded: deps.engine.ruleSet.rules.length });
 
-  const shutdown = async (hard: boolean) => {
-    if (stopping) return;
+  const shutdown = async (hard: boolean, abandonTransactions = false) => {
+    if (stopping) {
+      // a stop() after a kill that abandoned transactions releases those producers
+      await Promise.all(abandoned.splice(0).map((k) => k.close().catch(() => {})));
+      return;
+    }
     stopping = true;
     killed = hard;
+    abandon = hard && abandonTransactions;
     for (const t of timers) clearTimeout(t);
     timers.clear();
     const assigned = source.assignment();
     // Stop fetching first, so the batch in flight is the last one.
     if (!hard && assigned.length > 0) source.pause(assigned);
-    if (hard) {
+    if (abandon) {
+      // A dead process: its producers neither commit nor abort; the revocation below must not close them either.
+      for (const o of owned.values()) abandoned.push(o.sink);
+      owned.clear();
+    } else if (hard) {
       // A crash: nothing in flight gets committed; open transactions die with their producers.
       await Promise.all([...owned.values()].map((o) => o.sink.close().catch(() => {})));
     } else {
@@ -515,7 +538,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     instanceId: config.instanceId,
     ready,
     stop: () => shutdown(false),
-    kill: () => shutdown(true),
+    kill: (opts) => shutdown(true, opts?.abandonTransactions === true),
     failed,
   };
 }

@@ -111,71 +111,74 @@ describe('detect service on the real broker', () => {
     expect(metrics).toMatch(/wmi_detect_records_total\{partition="\d"\} \d+/);
   });
 
-  it('(b, e) a worker killed mid-session with uncommitted work: the next one replays, every alert arrives, ready only once restored', async () => {
-    const h = await harness(2);
-    const frames = await scenarioFrames('wmi-activation-ok');
-    const ref = reference([frames]);
-    const cut = cutIntoRecords(frames, 'sensor-b', 2);
-    expect(new Set(cut.map((c) => partitionForKey(c.key, 2)))).toEqual(new Set([0])); // offsets = record indices
-    const dyn = dynamicPortFrame(frames);
-    const split = cut.findIndex((c) => c.firstFrame + c.frames > dyn);
-    expect(split).toBeGreaterThan(2);
+  for (const mode of ['before its transaction', 'inside an open transaction it abandons'] as const) {
+    it(`(b, e) a worker killed mid-session with uncommitted work (${mode}): the next one replays, every alert arrives once, ready only once restored`, async () => {
+      const inTxn = mode !== 'before its transaction';
+      const h = await harness(2);
+      const frames = await scenarioFrames('wmi-activation-ok');
+      const ref = reference([frames]);
+      const cut = cutIntoRecords(frames, 'sensor-b', 2);
+      expect(new Set(cut.map((c) => partitionForKey(c.key, 2)))).toEqual(new Set([0])); // offsets = record indices
+      const dyn = dynamicPortFrame(frames);
+      const split = cut.findIndex((c) => c.firstFrame + c.frames > dyn);
+      expect(split).toBeGreaterThan(2);
 
-    // Worker A: the activation connection, committed.
-    let gate: (() => void) | null = null;
-    let held = 0;
-    let holdCommits = false;
-    const a = await h.worker('detect-b-0', {
-      hooks: {
-        beforeCommit: () => {
-          if (!holdCommits) return;
-          held++;
-          h.progress.notify();
-          return new Promise<void>((resolve) => {
-            gate = resolve;
-          });
-        },
-      },
+      // Worker A: the activation connection, committed.
+      let gate: (() => void) | null = null;
+      let held = 0;
+      let holdCommits = false;
+      const hold = () => {
+        if (!holdCommits) return;
+        held++;
+        h.progress.notify();
+        return new Promise<void>((resolve) => {
+          gate = resolve;
+        });
+      };
+      const a = await h.worker('detect-b-0', { hooks: inTxn ? { beforeTxnCommit: hold } : { beforeCommit: hold } });
+      await h.produce(cut.slice(0, split));
+      await h.untilCommittedToEnd('A committed the activation connection');
+      // The dynamic-port connection begins; A processes it but dies before committing.
+      holdCommits = true;
+      await h.produce(cut.slice(split, split + 2));
+      await h.progress.until(() => held > 0, 'A processed the first records of the dynamic-port connection');
+      // with inTxn, A's transaction holds the dynamic-port connection's first alerts, open on the broker when A dies
+      const killed = a.kill({ abandonTransactions: inTxn });
+      (gate as (() => void) | null)?.();
+      await killed;
+      const marks = await h.admin.fetchCommitted(emittedGroupFor(h.groupId), h.topics.packets);
+      expect(marks.find((m) => m.partition === 0)?.offset).toBe(String(split)); // the held work never committed
+      const starts = await h.admin.fetchCommitted(h.groupId, h.topics.packets);
+      expect(Number(starts.find((m) => m.partition === 0)?.offset)).toBeLessThan(split); // the session holds it back
+
+      // Worker B: the rest of the capture arrives; B replays from A's low-water mark.
+      await h.produce(cut.slice(split + 2));
+      const events: { event: ShardEvent; ready: boolean }[] = [];
+      const b = await h.worker('detect-b-1', { events });
+      await h.untilCommittedToEnd('B committed every packet record');
+      expect(b.ready()).toBe(true);
+      expect(await httpStatus(b.opsPort, '/readyz')).toBe(200);
+
+      const { detections } = await h.readOutputs();
+      const counts = expectAllAlerts(detections, ref.alerts);
+      // not even a duplicate: the uncommitted copy was aborted, the replay suppressed what A had committed
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      // The session's alerts on the dynamic-port connection carry the activation's session id (by equality above).
+      const tied = [...ref.alerts.values()].filter((r) => r.session_id !== undefined && r.dest_port !== 135);
+      expect(tied.length).toBeGreaterThan(0);
+      for (const r of tied) expect(counts.get(r.alert_id as string)).toBeGreaterThanOrEqual(1);
+
+      // (e) readiness flips only after assignment + restore, and B did replay.
+      expect(b.metrics.replayRecords.get({ partition: 0 })).toBeGreaterThan(0);
+      expect(events.filter((e) => e.event.type === 'assigned').every((e) => !e.ready)).toBe(true);
+      const firstReady = events.findIndex((e) => e.ready);
+      expect(firstReady).toBeGreaterThanOrEqual(0);
+      expect(events[firstReady].event.type).toBe('restored');
+      const restoredP0 = events.find((e) => e.event.type === 'restored' && e.event.partition === 0);
+      expect(restoredP0?.event).toMatchObject({ type: 'restored', partition: 0, replayed: expect.any(Number) });
+      expect((restoredP0?.event as { replayed?: number } | undefined)?.replayed ?? 0).toBeGreaterThan(0);
     });
-    await h.produce(cut.slice(0, split));
-    await h.untilCommittedToEnd('A committed the activation connection');
-    // The dynamic-port connection begins; A processes it but dies before committing.
-    holdCommits = true;
-    await h.produce(cut.slice(split, split + 2));
-    await h.progress.until(() => held > 0, 'A processed the first records of the dynamic-port connection');
-    const killed = a.kill();
-    (gate as (() => void) | null)?.();
-    await killed;
-    const marks = await h.admin.fetchCommitted(emittedGroupFor(h.groupId), h.topics.packets);
-    expect(marks.find((m) => m.partition === 0)?.offset).toBe(String(split)); // the held work never committed
-    const starts = await h.admin.fetchCommitted(h.groupId, h.topics.packets);
-    expect(Number(starts.find((m) => m.partition === 0)?.offset)).toBeLessThan(split); // the session holds it back
-
-    // Worker B: the rest of the capture arrives; B replays from A's low-water mark.
-    await h.produce(cut.slice(split + 2));
-    const events: { event: ShardEvent; ready: boolean }[] = [];
-    const b = await h.worker('detect-b-1', { events });
-    await h.untilCommittedToEnd('B committed every packet record');
-    expect(b.ready()).toBe(true);
-    expect(await httpStatus(b.opsPort, '/readyz')).toBe(200);
-
-    const { detections } = await h.readOutputs();
-    const counts = expectAllAlerts(detections, ref.alerts);
-    // The session's alerts on the dynamic-port connection carry the activation's session id (by equality above).
-    const tied = [...ref.alerts.values()].filter((r) => r.session_id !== undefined && r.dest_port !== 135);
-    expect(tied.length).toBeGreaterThan(0);
-    for (const r of tied) expect(counts.get(r.alert_id as string)).toBeGreaterThanOrEqual(1);
-
-    // (e) readiness flips only after assignment + restore, and B did replay.
-    expect(b.metrics.replayRecords.get({ partition: 0 })).toBeGreaterThan(0);
-    expect(events.filter((e) => e.event.type === 'assigned').every((e) => !e.ready)).toBe(true);
-    const firstReady = events.findIndex((e) => e.ready);
-    expect(firstReady).toBeGreaterThanOrEqual(0);
-    expect(events[firstReady].event.type).toBe('restored');
-    const restoredP0 = events.find((e) => e.event.type === 'restored' && e.event.partition === 0);
-    expect(restoredP0?.event).toMatchObject({ type: 'restored', partition: 0, replayed: expect.any(Number) });
-    expect((restoredP0?.event as { replayed?: number } | undefined)?.replayed ?? 0).toBeGreaterThan(0);
-  });
+  }
 
   it('(c) a second member joining mid-stream (rebalance) loses nothing', async () => {
     const partitions = 4;

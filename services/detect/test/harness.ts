@@ -98,6 +98,7 @@ export class Harness {
   ): Promise<DetectHandle> {
     const hooks: DetectHooks = {
       beforeCommit: opts.hooks?.beforeCommit,
+      beforeTxnCommit: opts.hooks?.beforeTxnCommit,
       afterCommit: (p, c) => {
         const n = BigInt(c.emittedNext);
         if ((this.committed.get(p) ?? -1n) < n) this.committed.set(p, n);
