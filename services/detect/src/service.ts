@@ -196,6 +196,28 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     pendingAssign.size === 0 &&
     [...owned.values()].every((o) => o.shard.restored && !o.fenced && !o.resetting);
 
+  // Engine counters of the owned shards, read at scrape time. They restart with a shard (reassignment, reset), so
+  // they are gauges: what the state held now has seen. Kinds once seen stay exported (0 when gone).
+  const problemKinds = new Set<string>();
+  metrics.registry.gauge(
+    'wmi_detect_engine_problems',
+    'Undecodable frames and PDUs by kind (packet.*, dcerpc.*, wmi.*), summed over the owned partitions since their state was built',
+    (g) => {
+      const sum = new Map<string, number>();
+      for (const o of owned.values())
+        for (const [k, v] of Object.entries(o.shard.engineStats().problems)) sum.set(k, (sum.get(k) ?? 0) + v);
+      for (const k of sum.keys()) problemKinds.add(k);
+      for (const k of problemKinds) g.set(sum.get(k) ?? 0, { kind: k });
+    },
+  );
+  const stubMemory = metrics.registry.gauge(
+    'wmi_detect_stub_memory_bytes',
+    'DCE/RPC stub reassembly memory in use, per owned partition',
+    (g) => {
+      for (const o of owned.values()) g.set(o.shard.engineStats().stub_memory.used, { partition: o.shard.partition });
+    },
+  );
+
   const updateGauges = () => {
     metrics.shards.set(owned.size);
     let restoring = 0;
@@ -339,6 +361,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
         });
       }
       metrics.liveConnections.set(0, { partition: tp.partition });
+      stubMemory.set(0, { partition: tp.partition });
       logger.info('partition revoked', { partition: tp.partition });
       emit({ type: 'revoked', partition: tp.partition });
     }

@@ -18,7 +18,7 @@
  * Pure bookkeeping: no Kafka I/O here (the service owns the consumer and the transactional producer), so the
  * replay logic is testable without a broker.
  */
-import { Engine, type EngineOptions, type EveRecord, type RawFrame } from '@wmi-detect/engine';
+import { Engine, type EngineOptions, type EngineStats, type EveRecord, type RawFrame } from '@wmi-detect/engine';
 import type { KafkaRecord, OutgoingRecord } from '@wmi-detect/kafka';
 import { decodePacketRecord, WireFormatError } from '@wmi-detect/wire';
 import type { DetectMetrics } from './metrics.js';
@@ -97,6 +97,11 @@ export class PartitionShard {
 
   get liveConnections(): number {
     return this.engine.liveConnections;
+  }
+
+  /** The engine's counters since this shard's state was (re)built. */
+  engineStats(): EngineStats {
+    return this.engine.stats();
   }
 
   get lastCommitted(): Checkpoint {
