@@ -62,8 +62,11 @@ export class SessionSummary {
       for (const c of ev.contexts) {
         const key = `${c.contextId}|${c.uuid}`;
         const u = this.interfaces.get(key);
-        if (u !== undefined) u.accepted = c.accepted;
-        else if (this.interfaces.size < MAX_ITEMS) {
+        // the server's last ANSWER for the context: a re-proposal (alter_context re-using the id, e.g. an NTLM or
+        // SPNEGO leg) that is still unanswered — or whose answer the capture lacks — does not undo an acceptance
+        if (u !== undefined) {
+          if (c.acked) u.accepted = c.accepted;
+        } else if (this.interfaces.size < MAX_ITEMS) {
           const use: InterfaceUse = { uuid: c.uuid, version: `${c.verMajor}.${c.verMinor}`, accepted: c.accepted };
           const name = interfaceName(c.uuid);
           if (name !== undefined) use.name = name;
