@@ -15,6 +15,9 @@ import { ConfigError, parseEnrichConfig } from './config.js';
 import { ReferenceData, ReferenceFileError } from './reference.js';
 import { EnrichService } from './service.js';
 
+/** Below the chart's 30 s terminationGracePeriodSeconds for enrich. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const boot = createLogger('enrich', {
     base: env.POD_NAME ? { pod: env.POD_NAME } : undefined,
@@ -77,6 +80,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     shuttingDown = true;
     exitCode = code;
     logger.info('shutting down', { reason: why });
+    // The whole shutdown must fit in the pod's terminationGracePeriodSeconds (30 s): a broker that is gone can hold
+    // a consumer's leave-group for longer, and then exiting without it is the lesser evil (the group expires us).
+    const deadline = setTimeout(() => {
+      logger.error('graceful shutdown took too long; exiting without it', { afterMs: SHUTDOWN_DEADLINE_MS });
+      process.exit(code === 0 ? 1 : code);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     service.stop().finally(resolveDone);
   };
   const onSignal = (sig: NodeJS.Signals) => {

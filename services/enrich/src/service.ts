@@ -357,7 +357,8 @@ export class EnrichService {
         topic: r.route === 'suppressed' ? topics.suppressed : topics.alerts,
         key: rec.key,
         value: Buffer.from(JSON.stringify(r.record)),
-        headers: { 'content-type': 'application/json' },
+        // detect's headers (event_type, alert_id, session_id, detect.source …) stay: the audit trail back to the packets.
+        headers: { ...rec.headers, 'content-type': 'application/json' },
       });
     }
 

@@ -89,7 +89,14 @@ describe('enrich service on the real broker', () => {
       .map((o) => o.rec.alert_id as string);
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
   const publish = (recs: readonly EveRecord[]) =>
-    sink.send(recs.map((r) => ({ topic: topics.detections, key: keyOf(r), value: json(r) })));
+    sink.send(
+      recs.map((r, i) => ({
+        topic: topics.detections,
+        key: keyOf(r),
+        value: json(r),
+        headers: { 'detect.source': `packets/0/${i}` },
+      })),
+    );
 
   beforeAll(async () => {
     client = createKafkajsClient({ brokers: kafkaBrokers(), clientId: 'enrich-int', logger: testKafkaLogger });
@@ -231,6 +238,8 @@ describe('enrich service on the real broker', () => {
     });
     expect((a22.rec.enrichment as { whitelisted: boolean }).whitelisted).toBe(false);
     expect(a22.raw.key).toEqual(keyOf(in22));
+    expect(a22.raw.headers['detect.source'].toString()).toBe(`packets/0/${activation.indexOf(in22)}`);
+    expect(a22.raw.headers['content-type'].toString()).toBe('application/json');
     expect(ofTopic(topics.alerts).filter((o) => o.rec.event_type === 'dcerpc_session')).toHaveLength(2);
 
     const stats = service.stats();

@@ -77,7 +77,9 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
     interrupted = sig;
     say(`${sig}: stopping`);
     wake?.();
-    void stack?.stop();
+    // The local broker's own signal hook has already killed it (it must never outlive us), so the services cannot
+    // commit anything more: a short grace, then SIGKILL.
+    void stack?.stop({ graceMs: 10_000 });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
