@@ -189,6 +189,11 @@ export class LocalStack {
     }
   }
 
+  /** The broker this stack started (undefined with `brokers`). */
+  get localBroker(): LocalBroker | undefined {
+    return this.broker ?? undefined;
+  }
+
   get services(): ServiceProcess[] {
     return this.children.map((c) => ({ name: c.name, pid: c.proc.pid ?? -1, opsPort: c.opsPort, logFile: c.logFile }));
   }
@@ -343,7 +348,7 @@ export class LocalStack {
   }
 
   /** Runs `wmidetect sensor` on a capture against ingest, to completion. */
-  async replay(capture: string, extraArgs: readonly string[] = []): Promise<void> {
+  async replay(capture: string, extraArgs: readonly string[] = []): Promise<Record<string, unknown> | null> {
     const logFile = join(this.dir, 'sensor.log');
     const args = [
       'sensor',
@@ -377,7 +382,13 @@ export class LocalStack {
       })(),
     ]);
     if (sensor.exit?.code !== 0) throw this.failure(sensor, 'failed');
-    this.say(`sensor done: ${tail(logFile, 1)}`);
+    const last = tail(logFile, 1);
+    this.say(`sensor done: ${last}`);
+    try {
+      return JSON.parse(last) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
   }
 
   private kafka(): KafkaClient {
@@ -438,6 +449,17 @@ export class LocalStack {
 
   /** Every committed record of `topic` up to its current end offsets, in partition and offset order. */
   async readTopic(topic: string): Promise<KafkaRecord[]> {
+    const byPartition = new Map<number, KafkaRecord[]>();
+    await this.scanTopic(topic, (r) => {
+      const list = byPartition.get(r.partition) ?? [];
+      list.push(r);
+      byPartition.set(r.partition, list);
+    });
+    return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p) ?? []);
+  }
+
+  /** Hands every committed record of `topic` up to its current end offsets to `onRecord` (per partition in order). */
+  async scanTopic(topic: string, onRecord: (r: KafkaRecord) => void): Promise<void> {
     const client = this.kafka();
     const admin = client.admin();
     await admin.connect();
@@ -451,37 +473,33 @@ export class LocalStack {
     } finally {
       await admin.close();
     }
-    const byPartition = new Map<number, KafkaRecord[]>();
-    if (ends.size > 0) {
-      const source = client.source({
-        groupId: `wmi-detect-up-reader-${randomBytes(6).toString('hex')}`,
-        readCommitted: true,
-        maxWaitTimeMs: 100,
+    if (ends.size === 0) return;
+    const source = client.source({
+      groupId: `wmi-detect-up-reader-${randomBytes(6).toString('hex')}`,
+      readCommitted: true,
+      maxWaitTimeMs: 100,
+      maxBytesPerPartition: 8 << 20,
+    });
+    let done!: () => void;
+    const finished = new Promise<void>((r) => {
+      done = r;
+    });
+    await source.connect();
+    try {
+      await source.subscribe([topic], { fromBeginning: true });
+      await source.run(async (batch) => {
+        const end = ends.get(batch.partition);
+        if (end === undefined) return;
+        for (const r of batch.records) if (BigInt(r.offset) < end) onRecord(r);
+        if (BigInt(batch.nextOffset) >= end) {
+          ends.delete(batch.partition);
+          if (ends.size === 0) done();
+        }
       });
-      let done!: () => void;
-      const finished = new Promise<void>((r) => {
-        done = r;
-      });
-      await source.connect();
-      try {
-        await source.subscribe([topic], { fromBeginning: true });
-        await source.run(async (batch) => {
-          const end = ends.get(batch.partition);
-          if (end === undefined) return;
-          const list = byPartition.get(batch.partition) ?? [];
-          for (const r of batch.records) if (BigInt(r.offset) < end) list.push(r);
-          byPartition.set(batch.partition, list);
-          if (BigInt(batch.nextOffset) >= end) {
-            ends.delete(batch.partition);
-            if (ends.size === 0) done();
-          }
-        });
-        await finished;
-      } finally {
-        await source.close();
-      }
+      await finished;
+    } finally {
+      await source.close();
     }
-    return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p) ?? []);
   }
 
   /** Stops every child gracefully (SIGKILL after its grace period), then the broker; removes the stack dir. */

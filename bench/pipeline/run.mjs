@@ -1,0 +1,304 @@
+#!/usr/bin/env node
+/**
+ * Pipeline throughput on the local broker: sensor → ingest → detect (×1, ×2) → enrich, the stack `wmidetect up`
+ * runs (packages/cli/src/commands/up-stack.ts), fed with a prefix of the corpus-built replay bench/engine uses.
+ *
+ *   npm run bench:pipeline                          # 300k frames of the replay; 1 detector, 2, 2 + ingest pre-filter
+ *   npm run bench:pipeline -- --frames all          # the whole ~500 MB replay (minutes per configuration)
+ *   npm run bench:pipeline -- --capture FILE        # any capture
+ *   npm run bench:pipeline -- --configs 1,2p --json # pick configurations (N detectors, p = INGEST_PREFILTER=true)
+ *   npm run bench:pipeline -- --no-write            # do not update docs/BENCHMARKS.md
+ *
+ * Per configuration, on one broker started for the run (fresh topics and groups each time):
+ *   wall        from spawning the sensor until detect's emitted-through positions and enrich's committed offsets
+ *               reach the end offsets (LocalStack.waitDrained) — the whole capture through to wmi.alerts.v1
+ *   Mbit/s      capture file bytes × 8 / wall;  packets/s = frames the sensor sent / wall
+ *   detect CPU  user+system seconds of the detector processes during the run (/proc/<pid>/stat);
+ *               "Gbit/s per detector core" = captured bits / detect CPU seconds: what one fully busy detector core
+ *               gets through, independent of how the 2 cores of this machine are shared with the broker and the
+ *               other services
+ *   Kafka bytes the packet topic's log segment bytes on the broker's disk (record batches as produced, gzip) ÷
+ *               capture bytes
+ *   latency     per alert on wmi.alerts.v1: its CreateTime (enrich's produce) − the CreateTime of the packet record
+ *               that produced it (ingest's produce; detect's `detect.source` header, kept by enrich). Measured
+ *               under a full-speed replay, so it includes queueing behind the backlog.
+ * Alerts are checked against `wmidetect analyze` on the same capture (same alert ids) — a fast wrong pipeline
+ * does not get a row.
+ *
+ * Requires `npx tsc -b`, Java 17 and the Kafka jars (scripts/kafka/fetch.sh), editcap for --frames.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const cacheDir = path.join(os.homedir(), '.cache', 'wmi-detect', 'bench');
+const replay = path.join(cacheDir, 'replay.pcap');
+const benchmarksMd = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
+
+function parseArgs(argv) {
+  const o = { capture: null, frames: '300000', configs: '1,2,2p', json: false, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--capture') o.capture = path.resolve(next());
+    else if (a === '--frames') o.frames = next();
+    else if (a === '--configs') o.configs = next();
+    else if (a === '--json') o.json = true;
+    else if (a === '--no-write') o.write = false;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(
+        'usage: node bench/pipeline/run.mjs [--capture FILE] [--frames N|all] [--configs 1,2,2p] [--json] [--no-write]\n',
+      );
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (o.frames !== 'all' && !/^\d+$/.test(o.frames)) throw new Error(`--frames must be a number or all`);
+  o.configList = o.configs.split(',').map((c) => {
+    const m = /^(\d+)(p?)$/.exec(c.trim());
+    if (!m || Number(m[1]) < 1) throw new Error(`--configs: '${c}' is not N or Np`);
+    return { detectors: Number(m[1]), prefilter: m[2] === 'p' };
+  });
+  return o;
+}
+
+const say = (m) => process.stderr.write(`bench:pipeline: ${m}\n`);
+
+function captureFor(o) {
+  let src = o.capture;
+  if (!src) {
+    if (!existsSync(replay))
+      throw new Error(`${replay} is missing: run \`npm run bench:engine\` once (it builds it), or pass --capture FILE`);
+    src = replay;
+  }
+  if (o.frames === 'all') return src;
+  const out = path.join(cacheDir, `pipeline-${path.basename(src, path.extname(src))}-${o.frames}.pcap`);
+  if (existsSync(out)) return out;
+  mkdirSync(cacheDir, { recursive: true });
+  const tmp = `${out}.tmp`;
+  const r = spawnSync('editcap', ['-F', 'pcap', '-r', src, tmp, `1-${o.frames}`], { stdio: 'inherit' });
+  if (r.status !== 0)
+    throw new Error(`editcap failed (${r.error?.message ?? r.status}); install tshark or pass --frames all`);
+  renameSync(tmp, out);
+  return out;
+}
+
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+function segmentBytes(dataDir, topic) {
+  let total = 0;
+  for (const d of readdirSync(dataDir)) {
+    if (!d.startsWith(`${topic}-`) || !/^\d+$/.test(d.slice(topic.length + 1))) continue;
+    for (const f of readdirSync(path.join(dataDir, d)))
+      if (f.endsWith('.log')) total += statSync(path.join(dataDir, d, f)).size;
+  }
+  return total;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function analyzeAlertIds(capture) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(repoRoot, 'bin', 'wmidetect.mjs'), 'analyze', capture], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let buf = '';
+    const ids = [];
+    p.stdout.setEncoding('utf8').on('data', (c) => {
+      buf += c;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.includes('"event_type":"alert"')) ids.push(JSON.parse(line).alert_id);
+        nl = buf.indexOf('\n');
+      }
+    });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(ids.sort()) : reject(new Error(`analyze exited ${code}`))));
+  });
+}
+
+async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds) {
+  const tag = `${Date.now().toString(36)}-${cfg.detectors}${cfg.prefilter ? 'p' : ''}`;
+  const topics = {
+    packets: `bench.packets.${tag}`,
+    detections: `bench.detections.${tag}`,
+    dlq: `bench.dlq.${tag}`,
+    alerts: `bench.alerts.${tag}`,
+    suppressed: `bench.suppressed.${tag}`,
+    refAssets: `bench.ref-assets.${tag}`,
+    refWhitelist: `bench.ref-whitelist.${tag}`,
+    detectState: `bench.detect-state.${tag}`,
+  };
+  const stack = await LocalStack.start({
+    brokers: broker.bootstrap,
+    detectors: cfg.detectors,
+    partitions: 4,
+    topics,
+    detectGroupId: `bench-detect-${tag}`,
+    enrichGroupId: `bench-enrich-${tag}`,
+    env: { LOG_LEVEL: 'warn', INGEST_PREFILTER: String(cfg.prefilter) },
+    say: (m) => say(`[${cfg.detectors}${cfg.prefilter ? 'p' : ''}] ${m}`),
+  });
+  try {
+    const pids = Object.fromEntries(stack.services.map((s) => [s.name, s.pid]));
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+    const t0 = process.hrtime.bigint();
+    const sensor = await stack.replay(capture);
+    const tSensor = process.hrtime.bigint();
+    await stack.waitDrained();
+    const t1 = process.hrtime.bigint();
+    const cpu = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid) - cpu0[n]]));
+    const wall = Number(t1 - t0) / 1e9;
+    const detectCpu = Object.entries(cpu)
+      .filter(([n]) => n.startsWith('detect-'))
+      .reduce((a, [, v]) => a + v, 0);
+
+    // Alerts: same ids as analyze, and their latency from the packet record that produced them.
+    const alerts = [];
+    await stack.scanTopic(topics.alerts, (r) => {
+      const rec = JSON.parse(r.value.toString('utf8'));
+      if (rec.event_type === 'alert')
+        alerts.push({ id: rec.alert_id, ts: r.timestamp, source: r.headers['detect.source']?.toString() });
+    });
+    const ids = alerts.map((a) => a.id).sort();
+    const same = ids.length === offlineIds.length && ids.every((id, i) => id === offlineIds[i]);
+    const wanted = new Map(alerts.filter((a) => a.source).map((a) => [a.source, null]));
+    await stack.scanTopic(topics.packets, (r) => {
+      const k = `${r.topic}/${r.partition}/${r.offset}`;
+      if (wanted.has(k)) wanted.set(k, r.timestamp);
+    });
+    const latencies = alerts
+      .map((a) => (a.source && wanted.get(a.source) != null ? a.ts - wanted.get(a.source) : null))
+      .filter((x) => x !== null)
+      .sort((a, b) => a - b);
+    const kafkaBytes = segmentBytes(path.join(broker.dir, 'data'), topics.packets);
+    const frames = Number(sensor?.framesSent ?? 0);
+    return {
+      config: `${cfg.detectors} detector${cfg.detectors > 1 ? 's' : ''}${cfg.prefilter ? ', pre-filter' : ''}`,
+      detectors: cfg.detectors,
+      prefilter: cfg.prefilter,
+      frames,
+      captureBytes,
+      wallSeconds: wall,
+      sensorSeconds: Number(tSensor - t0) / 1e9,
+      packetsPerSecond: frames / wall,
+      mbitPerSecond: (captureBytes * 8) / wall / 1e6,
+      cpuSeconds: cpu,
+      detectCpuSeconds: detectCpu,
+      gbitPerDetectorCore: detectCpu > 0 ? (captureBytes * 8) / detectCpu / 1e9 : Number.NaN,
+      kafkaBytesPerCapturedByte: kafkaBytes / captureBytes,
+      alerts: ids.length,
+      alertsMatchAnalyze: same,
+      latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length },
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+function markdown(results, capture, captureBytes) {
+  const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const lines = [
+    '## Pipeline',
+    '',
+    `\`npm run bench:pipeline\` (bench/pipeline/run.mjs), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores ` +
+      `(${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, one local Kafka broker (KRaft, ` +
+      'same machine), 4 partitions. Everything — broker, sensor, ingest, detectors, enrich — shares these cores.',
+    '',
+    `Capture: \`${path.basename(capture)}\`, ${(captureBytes / 1e6).toFixed(1)} MB, ${results[0]?.frames ?? 0} frames (a prefix ` +
+      'of the corpus replay bench/engine uses). Wall time: sensor start until detect and enrich have committed the ' +
+      'last record (drain measured on committed offsets, as `wmidetect up` does). Latency: alert on wmi.alerts.v1 ' +
+      '(enrich produce time) minus the producing packet record (ingest produce time), under the full-speed replay.',
+    '',
+    '| Configuration | Wall s | packets/s | Mbit/s | detect CPU s | Gbit/s per detector core | Kafka bytes / captured byte | Alert latency p50 / p99 ms | Alerts = analyze |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of results)
+    lines.push(
+      `| ${r.config} | ${f(r.wallSeconds)} | ${f(r.packetsPerSecond, 0)} | ${f(r.mbitPerSecond)} | ${f(r.detectCpuSeconds)} | ` +
+        `${f(r.gbitPerDetectorCore, 2)} | ${f(r.kafkaBytesPerCapturedByte, 3)} | ${f(r.latencyMs.p50, 0)} / ${f(r.latencyMs.p99, 0)} | ` +
+        `${r.alertsMatchAnalyze ? `yes (${r.alerts})` : `NO (${r.alerts})`} |`,
+    );
+  lines.push('', 'CPU seconds per process in the run (JSON: `npm run bench:pipeline -- --json`):', '');
+  for (const r of results)
+    lines.push(
+      `- ${r.config}: ${Object.entries(r.cpuSeconds)
+        .map(([n, v]) => `${n} ${v.toFixed(1)}`)
+        .join(', ')}`,
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Replaces our own "## Pipeline" section (always the last one we write) or appends it; re-reads the file first. */
+function writeSection(md) {
+  const current = existsSync(benchmarksMd) ? readFileSync(benchmarksMd, 'utf8') : '# Benchmarks\n';
+  const start = current.search(/^## Pipeline\s*$/m);
+  let next;
+  if (start < 0) next = `${current.trimEnd()}\n\n${md}`;
+  else {
+    const rest = current.slice(start + 1);
+    const end = rest.search(/^## /m);
+    next = `${current.slice(0, start).trimEnd()}\n\n${md}${end < 0 ? '' : `\n${rest.slice(end)}`}`;
+  }
+  writeFileSync(benchmarksMd, next);
+  say(`wrote the Pipeline section of ${path.relative(repoRoot, benchmarksMd)}`);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const stackModule = path.join(repoRoot, 'packages/cli/dist/commands/up-stack.js');
+  const kafkaModule = path.join(repoRoot, 'packages/kafka/dist/index.js');
+  if (!existsSync(stackModule)) throw new Error('packages/cli/dist is missing: run `npx tsc -b` first');
+  const { LocalStack } = await import(stackModule);
+  const { startLocalBroker } = await import(kafkaModule);
+  const capture = captureFor(o);
+  const captureBytes = statSync(capture).size;
+  say(`capture ${capture} (${(captureBytes / 1e6).toFixed(1)} MB); offline reference: wmidetect analyze`);
+  const offlineIds = await analyzeAlertIds(capture);
+  say(`analyze: ${offlineIds.length} alerts`);
+  const broker = await startLocalBroker({ heap: '1g' });
+  const results = [];
+  try {
+    for (const cfg of o.configList) {
+      const r = await runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds);
+      say(
+        `${r.config}: ${r.wallSeconds.toFixed(1)} s, ${r.mbitPerSecond.toFixed(1)} Mbit/s, ${r.gbitPerDetectorCore.toFixed(2)} Gbit/s per detector core, alerts ${r.alertsMatchAnalyze ? 'match' : 'DIFFER'}`,
+      );
+      results.push(r);
+    }
+  } finally {
+    await broker.stop();
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ capture, captureBytes, results }, null, 2)}\n`);
+  const md = markdown(results, capture, captureBytes);
+  if (!o.json) process.stdout.write(md);
+  if (o.write) writeSection(md);
+  if (results.some((r) => !r.alertsMatchAnalyze)) {
+    say('the pipeline did not give the alerts analyze gives: see above');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e) => {
+  say(e?.stack ?? String(e));
+  process.exitCode = 1;
+});
