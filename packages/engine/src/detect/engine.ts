@@ -248,7 +248,7 @@ export class Engine implements FlowHost, StreamFactory {
       for (const t of flow.tags) this.writeTag(flow, t, reason);
       flow.tags = null;
     }
-    if (flow.summary !== null && flow.dce.isDcerpc === true) this.writeSession(flow, reason, tsUs);
+    if (flow.summary !== null && flow.isDcerpc === true) this.writeSession(flow, reason, tsUs);
   }
 
   // --- output ----------------------------------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ export class Engine implements FlowHost, StreamFactory {
       view = flow.view;
       view.toServer = toServer;
       view.established = established;
-      view.isDcerpc = flow.dce.isDcerpc === true;
+      view.isDcerpc = flow.isDcerpc === true;
       // Suricata evaluates IP-only rules on the first packet of each direction of a flow, not on every packet
       const bit = toServer ? 1 : 2;
       view.ipOnlyEligible = (flow.directionsSeen & bit) === 0;

@@ -35,7 +35,7 @@ export function flowFields(flow: FlowState, dir: Direction, tsUs: number, captur
   };
   const cid = flow.communityId;
   if (cid !== null) f.community_id = cid;
-  if (flow.dce.isDcerpc === true) f.app_proto = 'dcerpc';
+  if (flow.isDcerpc === true) f.app_proto = 'dcerpc';
   if (capture !== undefined) f.capture = capture;
   return f;
 }

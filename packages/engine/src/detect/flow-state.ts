@@ -7,6 +7,7 @@
 
 import { DcerpcConnection, type DcerpcConnectionOptions, type DcerpcListener } from '../dcerpc/connection.js';
 import type { DcePduEvent } from '../dcerpc/event.js';
+import { FIRST_PDU_CLIENT, FIRST_PDU_SERVER, MAX_FRAG_LENGTH, PROBE_NO, probeHeader } from '../dcerpc/header.js';
 import type { DceProblemKind } from '../dcerpc/problem.js';
 import { communityId } from '../flow/community-id.js';
 import type { FlowView } from '../rules/types.js';
@@ -39,11 +40,26 @@ export interface TagTracker {
 }
 
 const MAX_CALL_INSIGHTS = 64;
+/** One byte that fails the first-PDU probe: replays a direction's early verdict into a late DcerpcConnection. */
+const NOT_A_PDU = Uint8Array.of(0);
 /** Shared, only ever read: a connection gets its own Map with its first decoded request (most never have one). */
 const NO_INSIGHTS: Map<number, StubInsight> = new Map();
 
 export class FlowState implements StreamConsumer, DcerpcListener {
-  readonly dce: DcerpcConnection;
+  /**
+   * The DCE/RPC state, created when the connection's bytes first need it. Most TCP at a capture point is not
+   * DCE/RPC: with the handshake seen, a direction whose first bytes fail the framer's first-PDU probe makes the
+   * connection not DCE/RPC at once (DcerpcConnection's own rule), so that verdict is taken here with the same probe
+   * and the ≈ 1 KB DcerpcConnection (two framers, tables, counters) is never built. Anything else — probe passes or
+   * needs more bytes, midstream pickup, a gap, the other direction's bytes after the verdict — builds it, replaying
+   * the early verdict first, so every observable result is the same as with an eager one.
+   */
+  private dceConn: DcerpcConnection | null = null;
+  private readonly dceOptions: DcerpcConnectionOptions;
+  /** Direction whose first bytes failed the probe while dceConn was null (-1: none). */
+  private deadDir = -1;
+  /** Close reason when the connection closed while dceConn was null. */
+  private closedEarly: CloseReason | null = null;
   private keyText: string | null = null;
   readonly view: FlowView;
   readonly identities = new IdentityBook();
@@ -82,13 +98,30 @@ export class FlowState implements StreamConsumer, DcerpcListener {
     keepSummary: boolean,
   ) {
     // the engine passes options whose midstream already matches (no spread per connection on the hot path)
-    this.dce = new DcerpcConnection(
-      this,
-      dceOptions.midstream === conn.midstream ? dceOptions : { ...dceOptions, midstream: conn.midstream },
-    );
+    this.dceOptions =
+      dceOptions.midstream === conn.midstream ? dceOptions : { ...dceOptions, midstream: conn.midstream };
     this.view = { id: 0, toServer: true, established: false, isDcerpc: false, bits: new Set(), ipOnlyEligible: true };
     this.summary = keepSummary ? new SessionSummary() : null;
     this.lastTsUs = conn.startTsUs;
+  }
+
+  /** The connection's DCE/RPC state (built on first access if the bytes did not need it yet). */
+  get dce(): DcerpcConnection {
+    return this.dceConn ?? this.buildDce(0);
+  }
+
+  /** DcerpcConnection.isDcerpc, without building the state: true, false, or undefined while undecided. */
+  get isDcerpc(): boolean | undefined {
+    if (this.dceConn !== null) return this.dceConn.isDcerpc;
+    return this.deadDir >= 0 ? false : undefined;
+  }
+
+  private buildDce(tsUs: number): DcerpcConnection {
+    const d = new DcerpcConnection(this, this.dceOptions);
+    this.dceConn = d;
+    if (this.deadDir >= 0) d.onData(this.deadDir as Direction, NOT_A_PDU, tsUs);
+    if (this.closedEarly !== null) d.onClose(this.closedEarly, tsUs);
+    return d;
   }
 
   /** connectionKeyText(conn), built when first needed (an id for an alert, a session or a flow record). */
@@ -143,7 +176,28 @@ export class FlowState implements StreamConsumer, DcerpcListener {
       if (dir === 0) this.depthToServer = left - data.length;
       else this.depthToClient = left - data.length;
     }
-    this.dce.onData(dir, data, tsUs);
+    const d = this.dceConn;
+    if (d !== null) {
+      d.onData(dir, data, tsUs);
+      return;
+    }
+    // what DcerpcConnection does with these: nothing (a DEAD framer only counts the bytes)
+    if (data.length === 0 || this.closedEarly !== null || this.deadDir === dir) return;
+    if (
+      this.deadDir < 0 &&
+      !this.conn.midstream &&
+      probeHeader(
+        data,
+        0,
+        data.length,
+        dir === 0 ? FIRST_PDU_CLIENT : FIRST_PDU_SERVER,
+        Math.min(this.dceOptions.maxFragLength ?? MAX_FRAG_LENGTH, MAX_FRAG_LENGTH),
+      ) === PROBE_NO
+    ) {
+      this.deadDir = dir;
+      return;
+    }
+    this.buildDce(tsUs).onData(dir, data, tsUs);
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
@@ -154,18 +208,22 @@ export class FlowState implements StreamConsumer, DcerpcListener {
       if (dir === 0) this.depthToServer = left - length;
       else this.depthToClient = left - length;
     }
-    this.dce.onGap(dir, length, tsUs);
+    // a DEAD framer ignores gaps (no problem report)
+    if (this.dceConn === null && (this.closedEarly !== null || this.deadDir === dir)) return;
+    (this.dceConn ?? this.buildDce(tsUs)).onGap(dir, length, tsUs);
   }
 
   onClose(reason: CloseReason, tsUs: number): void {
-    this.dce.onClose(reason, tsUs);
+    if (this.dceConn !== null) this.dceConn.onClose(reason, tsUs);
+    else this.closedEarly = reason; // nothing was bound or called: nothing to release
     this.host.onFlowClose(this, reason, tsUs);
   }
 
   wantsPayload(): boolean {
     // both directions past the reassembly depth: nothing more will be decoded
     if (this.depthToServer <= 0 && this.depthToClient <= 0) return false;
-    return this.dce.wantsPayload();
+    if (this.dceConn !== null) return this.dceConn.wantsPayload();
+    return this.closedEarly === null && this.deadDir < 0;
   }
 
   // --- DcerpcListener: PDUs from the DCE/RPC layer -----------------------------------------------------------------
