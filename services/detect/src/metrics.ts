@@ -14,6 +14,7 @@ export class DetectMetrics {
   readonly dlq: Counter;
   readonly engineErrors: Counter;
   readonly replayRecords: Counter;
+  readonly resentRecords: Counter;
   readonly suppressedOutputs: Counter;
   readonly replayCapped: Counter;
   readonly transactions: Counter;
@@ -42,6 +43,10 @@ export class DetectMetrics {
     this.replayRecords = r.counter(
       'wmi_detect_replay_records_total',
       'Records re-processed after a restore with output suppressed (their output was produced before)',
+    );
+    this.resentRecords = r.counter(
+      'wmi_detect_resent_records_total',
+      'Packet records skipped because the same (sensor, seq, part) was just processed (a sensor retry)',
     );
     this.suppressedOutputs = r.counter(
       'wmi_detect_replay_suppressed_total',

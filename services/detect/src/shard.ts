@@ -23,6 +23,7 @@ import type { KafkaRecord, OutgoingRecord } from '@wmi-detect/kafka';
 import { decodePacketRecord, WireFormatError } from '@wmi-detect/wire';
 import type { DetectMetrics } from './metrics.js';
 import { deadLetter, detectionRecord } from './output.js';
+import { ResendGuard } from './resend-guard.js';
 
 /** Committed positions of a partition (null: nothing committed yet). */
 export interface Checkpoint {
@@ -72,6 +73,8 @@ export class PartitionShard {
   private current: KafkaRecord | null = null;
   private currentSensor = '';
   private outputs: OutgoingRecord[] = [];
+  /** Rebuilt with the engine (replay re-reads the same records, so it learns the same keys). */
+  private resends = new ResendGuard();
 
   constructor(opts: ShardOptions, committed: Checkpoint) {
     this.opts = opts;
@@ -123,6 +126,7 @@ export class PartitionShard {
 
   private rebuild(cause: string): void {
     this.engine = new Engine({ ...this.opts.engine, onRecord: (r) => this.onEngineRecord(r) });
+    this.resends = new ResendGuard();
     const { replayFrom, emittedNext } = this.committed;
     this.nextExpected = replayFrom ?? this.origin;
     this.suppressBelow = emittedNext ?? 0n;
@@ -184,6 +188,10 @@ export class PartitionShard {
     let frames: ReturnType<typeof decodePacketRecord>['frames'];
     try {
       const pr = decodePacketRecord(rec.value);
+      if (this.resends.isRepeat(pr.sensor, pr.seq, pr.part)) {
+        m.resentRecords.inc(this.labels);
+        return;
+      }
       frames = pr.frames;
       this.currentSensor = pr.sensor;
     } catch (e) {
