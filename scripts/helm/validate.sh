@@ -92,6 +92,8 @@ refuse "an unknown values key is refused by values.schema.json" "additional prop
   helm template wmi "$chart" "${default_args[@]}" --set detect.replcas=2
 refuse "root (uid 0) is refused by values.schema.json" "runAsUser" \
   helm template wmi "$chart" "${default_args[@]}" --set securityContext.runAsUser=0
+refuse "otel.enabled without otel.endpoint is refused" "otel.enabled needs otel.endpoint" \
+  helm template wmi "$chart" "${default_args[@]}" --set otel.enabled=true
 
 echo
 echo "helm chart validation: $passed of $((passed + failed)) checks ok$([[ $failed -gt 0 ]] && echo ", $failed FAILED")"
