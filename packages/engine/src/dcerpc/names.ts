@@ -1231,6 +1231,30 @@ export function faultStatusAliases(status: number): readonly string[] {
   return FAULT_STATUS_ALIASES.get(status >>> 0) ?? [];
 }
 
+let statusByName: Map<string, number> | null = null;
+let statusByLowerName: Map<string, number> | null = null;
+
+/**
+ * The status a name stands for: the table's names and their aliases, exact spelling first (rpc_s_procnum_out_of_range
+ * is 0x6d1, RPC_S_PROCNUM_OUT_OF_RANGE 0x800706d1), else case-insensitive (first table entry wins). E.g.
+ * 'nca_s_fault_access_denied' → 5, 'E_ACCESSDENIED' → 0x80070005. Used by the rule options dce_fault / dce_hresult.
+ */
+export function faultStatusByName(name: string): number | undefined {
+  if (statusByName === null || statusByLowerName === null) {
+    const exact = new Map<string, number>();
+    const lower = new Map<string, number>();
+    const add = (n: string, v: number) => {
+      if (!exact.has(n)) exact.set(n, v);
+      if (!lower.has(n.toLowerCase())) lower.set(n.toLowerCase(), v);
+    };
+    for (const [v, n] of FAULT_STATUS) add(n, v);
+    for (const [v, names] of FAULT_STATUS_ALIASES) for (const n of names) add(n, v);
+    statusByName = exact;
+    statusByLowerName = lower;
+  }
+  return statusByName.get(name) ?? statusByLowerName.get(name.toLowerCase());
+}
+
 // --- auth ------------------------------------------------------------------------------------------------------------
 
 const AUTH_TYPE_NAMES = new Map<number, string>([

@@ -14,6 +14,7 @@
  * that one pass reports every defect of a rule, each exactly once. In strict mode any error throws RuleLoadError.
  */
 
+import { faultStatusByName } from '../dcerpc/names.js';
 import {
   type ClassificationTable,
   DEFAULT_PRIORITY,
@@ -30,6 +31,7 @@ import {
   F_TO_CLIENT,
   F_TO_SERVER,
   type IfaceCheck,
+  type StatusCheck,
   TCP_ACK,
   TCP_FLAGS,
   TCP_SEQ,
@@ -504,6 +506,13 @@ class RuleParser {
   private fastPatternCount = 0;
   private iface: IfaceCheck | null = null;
   private opnums: number[] | null = null;
+  private callIface: IfaceCheck | null = null;
+  private callOpnums: number[] | null = null;
+  private fault: StatusCheck | null = null;
+  private hresult: StatusCheck | null = null;
+  private authLevels = 0;
+  /** Where the first call-level option (dce_call_*, dce_fault, dce_hresult) was written, for diagnostics. */
+  private callLevelAt = -1;
   private dsize: { cmp: number; a: number; b: number } | null = null;
   private readonly tcpChecks: TcpCheck[] = [];
   private readonly extractVars = new Map<string, number>();
@@ -949,6 +958,26 @@ class RuleParser {
       case 'dce_opnum':
       case 'dcerpc.opnum': {
         this.optOpnum(display);
+        return;
+      }
+      case 'dce_call_iface': {
+        this.optCallIface(display);
+        return;
+      }
+      case 'dce_call_opnum': {
+        this.optCallOpnum(display);
+        return;
+      }
+      case 'dce_fault': {
+        this.optFault(display);
+        return;
+      }
+      case 'dce_hresult': {
+        this.optHresult(display);
+        return;
+      }
+      case 'dce_auth_level': {
+        this.optAuthLevel(display);
         return;
       }
       case 'dce_stub_data':
@@ -1735,8 +1764,13 @@ class RuleParser {
       this.err(o.nameAt, 'dce.iface-repeated', `'${o.name}' appears twice`);
       return;
     }
+    this.iface = this.parseIface(o, true);
+  }
+
+  /** `<uuid>[,<op><major>][,any_frag]` (any_frag only where `allowAnyFrag`). Null after reporting an error. */
+  private parseIface(o: OptionText, allowAnyFrag: boolean): IfaceCheck | null {
     const v = this.needValue(o);
-    if (v === null) return;
+    if (v === null) return null;
     const parts = v.split(',').map((s) => s.trim());
     let uuidText = parts[0];
     if (/^uuid\s+/i.test(uuidText)) uuidText = uuidText.replace(/^uuid\s+/i, ''); // Snort 3 spelling
@@ -1746,12 +1780,12 @@ class RuleParser {
         'dce.iface-uuid',
         `invalid interface UUID '${uuidText}'; expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
       );
-      return;
+      return null;
     }
     const check: IfaceCheck = { uuid: uuidText.toLowerCase(), op: '', version: 0, anyFrag: false };
     for (const p of parts.slice(1)) {
       const at = o.valueAt + v.indexOf(p);
-      if (p.toLowerCase() === 'any_frag') {
+      if (allowAnyFrag && p.toLowerCase() === 'any_frag') {
         check.anyFrag = true;
         continue;
       }
@@ -1760,23 +1794,23 @@ class RuleParser {
         this.err(
           at,
           'dce.iface-arg',
-          `${o.name}: expected '<op><major version>' (op one of < > = !) or 'any_frag', found '${p}'`,
+          `${o.name}: expected '<op><major version>' (op one of < > = !)${allowAnyFrag ? " or 'any_frag'" : ''}, found '${p}'`,
         );
-        return;
+        return null;
       }
       const ver = Number(m[2]);
       if (ver > 65535) {
         this.err(at, 'dce.iface-version', `${o.name}: version ${ver} is above 65535`);
-        return;
+        return null;
       }
       check.op = m[1] ?? '=';
       check.version = ver;
       if ((check.op === '<' && ver === 0) || (check.op === '>' && ver === 65535)) {
         this.err(at, 'dce.iface-version', `${o.name}: version '${p}' can never match`);
-        return;
+        return null;
       }
     }
-    this.iface = check;
+    return check;
   }
 
   private optOpnum(o: OptionText): void {
@@ -1784,8 +1818,13 @@ class RuleParser {
       this.err(o.nameAt, 'dce.opnum-repeated', `'${o.name}' appears twice`);
       return;
     }
+    this.opnums = this.parseOpnums(o);
+  }
+
+  /** `4`, `0-3`, `1,5,7-9`, `>3`, `<3`, `>=3`, `<=3`, `!3`, `=3` → merged sorted [lo, hi] pairs; null after an error. */
+  private parseOpnums(o: OptionText): number[] | null {
     const v = this.needValue(o);
-    if (v === null) return;
+    if (v === null) return null;
     const ranges: number[] = [];
     const t = v.replace(/\s+/g, '');
     const op = /^(<=|>=|<|>|=|!)(\d+)$/.exec(t);
@@ -1794,13 +1833,13 @@ class RuleParser {
       const n = Number(op[2]);
       if (n > 65535) {
         bad(`opnum ${n} is above 65535`);
-        return;
+        return null;
       }
       switch (op[1]) {
         case '<':
           if (n === 0) {
             bad("'<0' can never match");
-            return;
+            return null;
           }
           ranges.push(0, n - 1);
           break;
@@ -1810,7 +1849,7 @@ class RuleParser {
         case '>':
           if (n === 65535) {
             bad("'>65535' can never match");
-            return;
+            return null;
           }
           ranges.push(n + 1, 65535);
           break;
@@ -1830,17 +1869,17 @@ class RuleParser {
         const m = /^(\d+)(?:-(\d+))?$/.exec(item);
         if (!m) {
           bad(`expected opnums like '4', '0-3' or '1,5,7-9', found '${item}'`);
-          return;
+          return null;
         }
         const a = Number(m[1]);
         const b = m[2] !== undefined ? Number(m[2]) : a;
         if (a > 65535 || b > 65535) {
           bad(`opnum '${item}' is above 65535`);
-          return;
+          return null;
         }
         if (a > b) {
           bad(`range '${item}' has its low end above its high end`);
-          return;
+          return null;
         }
         ranges.push(a, b);
       }
@@ -1854,7 +1893,155 @@ class RuleParser {
         merged[merged.length - 1] = Math.max(merged[merged.length - 1], b);
       else merged.push(a, b);
     }
-    this.opnums = merged;
+    return merged;
+  }
+
+  // --- DCE/RPC call level ---------------------------------------------------------------------------------------
+  //
+  // dce_call_iface / dce_call_opnum / dce_fault / dce_hresult look at the call a response or fault answers, as the
+  // DCE/RPC layer's call table attributes it by call_id (DceView.iface/opnum of a response/fault). They never fall
+  // back on the PDU's p_cont_id: a fault whose request was not seen matches none of them but a bare dce_fault.
+
+  private noteCallLevel(o: OptionText): void {
+    if (this.callLevelAt < 0) this.callLevelAt = o.nameAt;
+  }
+
+  private optCallIface(o: OptionText): void {
+    this.noteCallLevel(o);
+    if (this.callIface) {
+      this.err(o.nameAt, 'dce.call-iface-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    this.callIface = this.parseIface(o, false);
+  }
+
+  private optCallOpnum(o: OptionText): void {
+    this.noteCallLevel(o);
+    if (this.callOpnums) {
+      this.err(o.nameAt, 'dce.call-opnum-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    this.callOpnums = this.parseOpnums(o);
+  }
+
+  private optFault(o: OptionText): void {
+    this.noteCallLevel(o);
+    if (this.fault) {
+      this.err(o.nameAt, 'dce.fault-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    if (o.value === null || o.value === '') {
+      this.fault = { values: null };
+      return;
+    }
+    const values = this.parseStatuses(o, false);
+    if (values !== null) this.fault = { values };
+  }
+
+  private optHresult(o: OptionText): void {
+    this.noteCallLevel(o);
+    if (this.hresult) {
+      this.err(o.nameAt, 'dce.hresult-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    const v = this.needValue(o);
+    if (v === null) return;
+    if (v.trim().toLowerCase() === 'failed') {
+      this.hresult = { values: null };
+      return;
+    }
+    const values = this.parseStatuses(o, true);
+    if (values !== null) this.hresult = { values };
+  }
+
+  /**
+   * A comma list of status values: decimal, 0x-hex, or a name from the DCE/RPC status table (nca_s_fault_access_denied,
+   * rpc_s_access_denied, E_ACCESSDENIED, WBEM_E_ACCESS_DENIED, …; case-insensitive). Sorted, duplicates dropped.
+   */
+  private parseStatuses(o: OptionText, hresult: boolean): Uint32Array | null {
+    const v = o.value ?? '';
+    const out: number[] = [];
+    let pos = 0;
+    for (const raw of v.split(',')) {
+      const item = raw.trim();
+      const at = o.valueAt + v.indexOf(raw, pos) + (raw.length - raw.trimStart().length);
+      pos += raw.length + 1;
+      let n: number | undefined;
+      if (/^\d+$/.test(item)) n = Number(item);
+      else if (/^0x[0-9a-f]{1,8}$/i.test(item)) n = Number.parseInt(item.slice(2), 16);
+      else if (/^[a-z_][a-z0-9_]*$/i.test(item)) n = faultStatusByName(item);
+      if (item === '' || n === undefined || !Number.isSafeInteger(n) || n > 0xffffffff) {
+        const what = /^[a-z_]/i.test(item) ? `unknown status name '${item}'` : `'${item}' is not a status`;
+        this.err(
+          at,
+          hresult ? 'dce.hresult' : 'dce.fault',
+          `${o.name}: ${what}; expected a number (5, 0x80070005) or a status name (nca_s_fault_access_denied, E_ACCESSDENIED, WBEM_E_ACCESS_DENIED, …)${hresult ? " or 'failed'" : ''}`,
+        );
+        return null;
+      }
+      if (!out.includes(n)) out.push(n);
+    }
+    out.sort((a, b) => a - b);
+    return Uint32Array.from(out);
+  }
+
+  /**
+   * `dce_auth_level:[op]<level>` — op one of = ! < > <= >= (default =); level 0-6 or a name: none (no
+   * authentication: 0 and 1), connect 2, call 3, pkt/packet 4, integrity/pkt_integrity 5, privacy/pkt_privacy 6.
+   * Compiled to a mask of accepted levels; "no authentication" (0) compares as 1 (none).
+   */
+  private optAuthLevel(o: OptionText): void {
+    if (this.authLevels !== 0) {
+      this.err(o.nameAt, 'dce.auth-level-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    const v = this.needValue(o);
+    if (v === null) return;
+    const m = /^(<=|>=|<|>|=|!)?\s*([a-z_]+|\d+)$/i.exec(v.trim());
+    const names: Record<string, number> = {
+      none: 1,
+      connect: 2,
+      call: 3,
+      pkt: 4,
+      packet: 4,
+      integrity: 5,
+      pkt_integrity: 5,
+      privacy: 6,
+      pkt_privacy: 6,
+    };
+    const level = m ? (/^\d+$/.test(m[2]) ? Number(m[2]) : names[m[2].toLowerCase()]) : undefined;
+    if (!m || level === undefined || level > 6) {
+      this.err(
+        o.valueAt,
+        'dce.auth-level',
+        `${o.name}: expected [=|!|<|>|<=|>=]<level>, level 0-6 or none, connect, call, pkt, integrity, privacy; found '${v}'`,
+      );
+      return;
+    }
+    const want = Math.max(level, 1);
+    const op = m[1] ?? '=';
+    let mask = 0;
+    for (let l = 0; l <= 6; l++) {
+      const x = Math.max(l, 1);
+      const ok =
+        op === '='
+          ? x === want
+          : op === '!'
+            ? x !== want
+            : op === '<'
+              ? x < want
+              : op === '>'
+                ? x > want
+                : op === '<='
+                  ? x <= want
+                  : x >= want;
+      if (ok) mask |= 1 << l;
+    }
+    if (mask === 0) {
+      this.err(o.valueAt, 'dce.auth-level', `${o.name}: '${v}' can never match`);
+      return;
+    }
+    this.authLevels = mask;
   }
 
   // --- TCP header ---------------------------------------------------------------------------------------------
@@ -1908,6 +2095,8 @@ class RuleParser {
       this.protocol === 'smb' ||
       this.iface !== null ||
       this.opnums !== null ||
+      this.callLevelAt >= 0 ||
+      this.authLevels !== 0 ||
       this.stubOps !== null ||
       this.usesDceByte ||
       (this.metadata.service ?? []).some((s) => s.toLowerCase() === 'dcerpc')
@@ -1949,6 +2138,22 @@ class RuleParser {
         Math.max(this.flowDirAt, 0),
         'flow.only-stream',
         'flow:only_stream never matches a packet rule: packet rules see single packets; DCE/RPC rules see the reassembled stream',
+      );
+    }
+    if (this.callLevelAt >= 0 && this.flowFlags & F_TO_SERVER) {
+      this.report(
+        'warning',
+        this.flowDirAt >= 0 ? this.flowDirAt : this.callLevelAt,
+        'dce.call-level-to-server',
+        'dce_call_iface, dce_call_opnum, dce_fault and dce_hresult match responses and faults (server to client); with flow:to_server the rule never matches',
+      );
+    }
+    if (this.fault !== null && this.hresult !== null) {
+      this.report(
+        'warning',
+        this.callLevelAt,
+        'dce.fault-and-hresult',
+        'dce_fault matches fault PDUs and dce_hresult response PDUs: together the rule never matches',
       );
     }
     this.checkDirection();
@@ -2062,6 +2267,11 @@ class RuleParser {
       tcpChecks: this.tcpChecks.length ? this.tcpChecks : null,
       iface: this.iface,
       opnums: this.opnums ? Uint32Array.from(this.opnums) : null,
+      callIface: this.callIface,
+      callOpnums: this.callOpnums ? Uint32Array.from(this.callOpnums) : null,
+      fault: this.fault,
+      hresult: this.hresult,
+      authLevels: this.authLevels,
       dsize: this.dsize,
       bitChecks: bitChecks.length ? bitChecks : null,
       bitActions: bitActions.length ? bitActions : null,

@@ -37,6 +37,14 @@ export interface IfaceCheck {
   anyFrag: boolean;
 }
 
+/**
+ * dce_fault / dce_hresult: the status values accepted (sorted u32), or null for any fault (dce_fault without a list)
+ * / any failure (dce_hresult:failed, i.e. bit 31 set — a failing HRESULT).
+ */
+export interface StatusCheck {
+  values: Uint32Array | null;
+}
+
 export interface CompiledRule extends Rule {
   readonly matchRef: RuleMatch;
   /** 1 tcp, 2 udp, 4 other IP protocols. */
@@ -52,6 +60,16 @@ export interface CompiledRule extends Rule {
   readonly tcpChecks: readonly TcpCheck[] | null;
   readonly iface: IfaceCheck | null;
   readonly opnums: Uint32Array | null;
+  /** dce_call_iface: the interface of the call a response/fault answers (call table only, never p_cont_id). */
+  readonly callIface: IfaceCheck | null;
+  /** dce_call_opnum: the opnum of the call a response/fault answers. */
+  readonly callOpnums: Uint32Array | null;
+  /** dce_fault: the PDU is a fault (with one of these statuses). */
+  readonly fault: StatusCheck | null;
+  /** dce_hresult: a clear, complete response whose stub ends with one of these return values. */
+  readonly hresult: StatusCheck | null;
+  /** dce_auth_level: bit n set = auth level n accepted (0 no authentication … 6 packet privacy); 0 = no check. */
+  readonly authLevels: number;
   readonly dsize: { cmp: number; a: number; b: number } | null;
   readonly bitChecks: readonly FlowbitCommand[] | null;
   readonly bitActions: readonly FlowbitCommand[] | null;

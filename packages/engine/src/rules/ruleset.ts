@@ -241,6 +241,51 @@ export class RuleSet {
     if (r.opnums) {
       if (!dce || dce.opnum === undefined || !hasNum(r.opnums, dce.opnum)) return false;
     }
+    if (r.authLevels !== 0) {
+      if (!dce || ((r.authLevels >>> (dce.authLevel ?? 0)) & 1) === 0) return false;
+    }
+    if (r.fault) {
+      if (!dce || dce.ptype !== 3 || dce.faultStatus === undefined) return false;
+      if (r.fault.values !== null && !hasStatus(r.fault.values, dce.faultStatus >>> 0)) return false;
+    }
+    if (r.callIface || r.callOpnums) {
+      // the call a response (2) or fault (3) answers; opnum is set only when the call table knew the call_id
+      if (!dce || (dce.ptype !== 2 && dce.ptype !== 3) || dce.opnum === undefined) return false;
+      if (r.callOpnums && !hasNum(r.callOpnums, dce.opnum)) return false;
+      const c = r.callIface;
+      if (c) {
+        const ifc = dce.iface;
+        if (ifc === undefined || ifc.uuid !== c.uuid) return false;
+        if (c.op !== '') {
+          const v = ifc.verMajor;
+          if (
+            c.op === '='
+              ? v !== c.version
+              : c.op === '<'
+                ? v >= c.version
+                : c.op === '>'
+                  ? v <= c.version
+                  : v === c.version
+          ) {
+            return false;
+          }
+        }
+      }
+    }
+    if (r.hresult) {
+      // the method's return value ends a response stub (HRESULT / error_status_t, MS-RPCE 2.2.2.x; MS-DCOM ORPC):
+      // only a clear, complete last fragment holds it
+      if (!dce || dce.ptype !== 2 || !dce.lastFrag || dce.sealed || dce.stubIncomplete || dce.stubTruncated) {
+        return false;
+      }
+      const s = dce.stub;
+      if (s === null || s.length < 4) return false;
+      const p = s.length - 4;
+      const hr = dce.littleEndian
+        ? (s[p] | (s[p + 1] << 8) | (s[p + 2] << 16) | (s[p + 3] << 24)) >>> 0
+        : ((s[p] << 24) | (s[p + 1] << 16) | (s[p + 2] << 8) | s[p + 3]) >>> 0;
+      if (r.hresult.values === null ? hr < 0x80000000 : !hasStatus(r.hresult.values, hr)) return false;
+    }
     if (r.dsize && !compare(r.dsize.cmp, ctx.payload.length, r.dsize.a, r.dsize.b)) return false;
     if (r.bitChecks && !this.bitsHold(r, ctx.flow.bits)) return false;
     const st = this.st;
@@ -380,4 +425,10 @@ export class RuleSet {
     this.st.limitHits = 0;
     for (const r of this.rules) r.matchCount = 0;
   }
+}
+
+/** Small sorted status lists (dce_fault / dce_hresult): a linear scan beats anything cleverer. */
+function hasStatus(values: Uint32Array, v: number): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] === v) return true;
+  return false;
 }

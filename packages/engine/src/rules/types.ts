@@ -84,4 +84,16 @@ export interface DceView {
   faultStatus?: number;
   /** Request PDUs with PFC_OBJECT_UUID: the object UUID (the DCOM IPID). */
   objectUuid?: string;
+  /**
+   * Added for `dce_hresult`: the reassembled stub misses fragments (`stubIncomplete`) or was cut at the stub size
+   * bound (`stubTruncated`), so its last 4 bytes are not the method's return value. Absent means false
+   * (DcePduEvent always sets both).
+   */
+  stubIncomplete?: boolean;
+  stubTruncated?: boolean;
+  /**
+   * Added for `dce_auth_level`: the authentication level in effect for this PDU (0 none … 6 packet privacy): its own
+   * sec_trailer's, else the one it inherits (DcePduEvent.authLevel). Absent: treated as 0.
+   */
+  authLevel?: number;
 }
