@@ -186,4 +186,41 @@ describe('wmidetect up --replay --exit', () => {
     expect(existsSync(brokerDir!)).toBe(false);
     expect(processesMentioning(brokerDir!)).toEqual([]);
   });
+
+  it('without --exit: stays up until SIGINT, then stops everything and exits 130', async () => {
+    const p = spawn(process.execPath, [BIN, 'up'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', JAVA_HOME: process.env.JAVA_HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((res) => p.on('close', (code) => res(code)));
+    // Interrupt as soon as `up` says it is up (event-driven: on its own output).
+    await new Promise<void>((res, rej) => {
+      p.stderr.setEncoding('utf8').on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('Ctrl-C stops everything')) res();
+      });
+      p.once('close', () => rej(new Error(`up exited before it was up:\n${stderr}`)));
+    });
+    const pids = [...stderr.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
+    expect(pids.length, stderr).toBe(4);
+    const stackDir = /token file (\S+)\/sensor-tokens/.exec(stderr)?.[1];
+    const brokerDir = /local broker in (\S+)\)/.exec(stderr)?.[1];
+    expect(existsSync(stackDir!)).toBe(true);
+    p.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+    expect(existsSync(stackDir!)).toBe(false);
+    expect(existsSync(brokerDir!)).toBe(false);
+    expect(processesMentioning(brokerDir!)).toEqual([]);
+  });
 });

@@ -175,7 +175,28 @@ export class LocalStack {
     this.tokenFile = join(this.dir, 'sensor-tokens');
     this.sensorTokenFile = join(this.dir, 'sensor-token');
     this.say = o.say ?? (() => {});
+    process.on('exit', this.exitHook);
   }
+
+  /**
+   * Last resort when the process ends without stop() (an uncaught error, process.exit): the children get SIGTERM
+   * (their own graceful shutdown; the broker goes with its own exit hook) and the stack dir is removed.
+   */
+  private readonly exitHook = (): void => {
+    for (const c of this.children) {
+      if (c.exit) continue;
+      try {
+        c.proc.kill('SIGTERM');
+      } catch {
+        // gone
+      }
+    }
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // nothing more can be done while exiting
+    }
+  };
 
   /** Starts everything and resolves when every service is ready; on failure everything started is stopped. */
   static async start(o: LocalStackOptions = {}): Promise<LocalStack> {
@@ -509,6 +530,8 @@ export class LocalStack {
       await Promise.all(
         this.children.map(async (c) => {
           if (c.exit) return;
+          // Waiting for its exit must keep us alive (children are unref'd while they run).
+          c.proc.ref();
           try {
             c.proc.kill('SIGTERM');
           } catch {
@@ -540,6 +563,7 @@ export class LocalStack {
         this.say(`broker stop: ${(e as Error).message}`);
       } finally {
         rmSync(this.dir, { recursive: true, force: true });
+        process.removeListener('exit', this.exitHook);
       }
     })();
     return this.stopping;

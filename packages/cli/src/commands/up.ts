@@ -119,10 +119,14 @@ export async function upCommand(argv: readonly string[]): Promise<number> {
       return 0;
     }
     say('up; Ctrl-C stops everything');
+    // The children and their lifelines are unref'd (they must not keep a finished `up` alive), so something has
+    // to hold the event loop open while we wait for the signal.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     await new Promise<void>((resolve) => {
       wake = resolve;
       if (interrupted) resolve();
     });
+    clearInterval(keepAlive);
     return interruptedCode();
   } catch (e) {
     if (interrupted) return interruptedCode();
