@@ -7,7 +7,7 @@
  * bind / alter_context (11/14):
  *   max_xmit_frag u16 | max_recv_frag u16 | assoc_group_id u32 | n_context_elem u8 | reserved[3]
  *   { p_cont_id u16 | n_transfer_syn u8 | reserved u8 | abstract_syntax | transfer_syntaxes[] }*
- *   where a syntax is { if_uuid[16] | if_vers_major u16 | if_vers_minor u16 }
+ *   where a syntax is { if_uuid[16] | if_version u32 = minor << 16 | major }
  * bind_ack / alter_context_resp (12/15):
  *   max_xmit_frag u16 | max_recv_frag u16 | assoc_group_id u32 | sec_addr { length u16 | port_spec[length] }
  *   pad to 4 | n_results u8 | reserved[3] | { result u16 | reason u16 | transfer_syntax }*
@@ -72,9 +72,14 @@ function writer(d: Drep | undefined): ByteWriter {
   return new ByteWriter((d ?? 'le') === 'le');
 }
 
+/**
+ * p_syntax_id_t (C706 12.6.3.1 / Appendix N): if_version is ONE u32 in the drep's byte order, major version in the
+ * low 16 bits, minor in the high 16 — so little-endian bytes are major then minor, big-endian bytes minor then major
+ * (tshark reads it the same way: NDR 2.0 big-endian is 00 00 00 02).
+ */
 function syntax(w: ByteWriter, s: SyntaxId): void {
   w.bytes(uuidBytes(s.uuid, w.littleEndian));
-  w.u16(s.major).u16(s.minor);
+  w.u32(((s.minor & 0xffff) * 0x10000 + (s.major & 0xffff)) >>> 0);
 }
 
 /** Writes header + body + verifier and patches frag_length/auth_length. */
