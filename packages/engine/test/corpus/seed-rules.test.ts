@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { EveAlert } from '@wmi-detect/engine';
 import { describe, expect, it } from 'vitest';
 import {
   alertSids,
@@ -34,6 +35,9 @@ interface Row {
   found: Map<number, number>;
   excluded: string[];
   error?: string;
+  /** Alerts on a PDU whose stub is sealed (Snort skips those PDUs), and alerts on a server port other than 135. */
+  sealedAlerts: number;
+  dynamicPortAlerts: number;
 }
 
 describe.skipIf(!corpusAvailable)('seed rules (rules/wmi.rules) on the real corpus, against tshark', () => {
@@ -49,7 +53,25 @@ describe.skipIf(!corpusAvailable)('seed rules (rules/wmi.rules) on the real corp
     const { sids, excluded } = expectedSeedSids(c.facts);
     const found = alertSids(run.records);
     for (const sid of found.keys()) expect(SEED_SIDS, `only seed sids are loaded`).toContain(sid);
-    rows.push({ name: c.name, expected: [...sids].sort(), found, excluded, error: run.error });
+    let sealedAlerts = 0;
+    let dynamicPortAlerts = 0;
+    for (const r of run.records) {
+      if (r.event_type !== 'alert') continue;
+      const a = r as EveAlert;
+      if (a.dcerpc?.stub_sealed) sealedAlerts++;
+      const serverPort =
+        a.alert.signature_id === 4103009 || a.alert.signature_id === 4103005 ? a.src_port : a.dest_port;
+      if (serverPort !== 135) dynamicPortAlerts++;
+    }
+    rows.push({
+      name: c.name,
+      expected: [...sids].sort(),
+      found,
+      excluded,
+      error: run.error,
+      sealedAlerts,
+      dynamicPortAlerts,
+    });
   });
 
   it('recall and precision over all (capture, sid) pairs are both ≥ 0.95, and every disagreement is explained', () => {
@@ -96,6 +118,12 @@ describe.skipIf(!corpusAvailable)('seed rules (rules/wmi.rules) on the real corp
       expect(line, `a table row for ${r.name}`).toBeDefined();
       expect(line).toContain(r.expected.join(', '));
     }
+    // the Snort estimate's inputs: alerts in all, on sealed PDUs, on a port other than 135
+    const total = rows.reduce((n, r) => n + [...r.found.values()].reduce((a, b) => a + b, 0), 0);
+    const sealed = rows.reduce((n, r) => n + r.sealedAlerts, 0);
+    const dynamic = rows.reduce((n, r) => n + r.dynamicPortAlerts, 0);
+    expect(section).toContain(`**${sealed} of our ${total} alerts on the corpus are on sealed PDUs**`);
+    expect(section).toContain(`**${dynamic} of the ${total} alerts are on a port other than 135**`);
     for (const key of Object.keys(ALLOWED)) {
       const [capture, sid] = key.split('#');
       expect(section).toContain(capture.slice(capture.indexOf('/') + 1));
