@@ -3,7 +3,7 @@
  * everything an alert is known by must be a function of the packets alone — never of a worker's counters or the
  * wall clock. Then a replayed alert carries the same id as the one emitted before the crash, and enrich drops it.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ConnectionInfo } from '../tcp/types.js';
 
 /** "client-ip:port>server-ip:port@start-µs": names one connection for as long as its first packet is the same. */
@@ -13,7 +13,8 @@ export function connectionKeyText(conn: ConnectionInfo): string {
 
 /** First `hexDigits` hex digits of SHA-256(text). */
 export function stableHex(text: string, hexDigits: number): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, hexDigits);
+  // one-shot crypto.hash (Node >= 20.12): a third of createHash().update().digest()'s cost, same digest
+  return hash('sha256', text, 'hex').slice(0, hexDigits);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { compareBytes, ipToBytes } from './ip.js';
 
 /**
@@ -41,5 +41,5 @@ export function communityId(
   buf.writeUInt16BE(pa & 0xffff, o);
   o += 2;
   buf.writeUInt16BE(pb & 0xffff, o);
-  return `1:${createHash('sha1').update(buf).digest('base64')}`;
+  return `1:${hash('sha1', buf, 'base64')}`; // one-shot (Node >= 20.12), same digest as createHash
 }
