@@ -220,7 +220,14 @@ async function main() {
     return;
   }
   const capture = o.capture ?? ensureReplay();
-  const size = statSync(capture).size;
+  let st;
+  try {
+    st = statSync(capture);
+  } catch (e) {
+    throw new Error(`cannot read the capture: ${e.message}`);
+  }
+  if (!st.isFile()) throw new Error(`${capture} is not a regular file`);
+  const size = st.size;
   const results = { machine: machine(), capture: { file: capture, bytes: size }, snort3: SNORT, engine: [], cli: [] };
   const self = fileURLToPath(import.meta.url);
 
@@ -287,9 +294,11 @@ async function main() {
       `| \`wmidetect analyze${o.sessions ? ' --sessions' : ''}\` #${i + 1} (end to end) | ${f2(r.elapsedMs / 1000)} | – | ${int(r.mbps)} | – | – | ${rss} | – | – | – |`,
     );
   });
-  lines.push(
-    `| Snort 3 (reference) | ${SNORT.seconds[0]}–${SNORT.seconds[1]} | – | ${SNORT.gbps[0] * 1000}–${SNORT.gbps[1] * 1000} | – | – | ${SNORT.peakMiB} | – | – | – |`,
-  );
+  // Snort's figures are for the replay only
+  if (o.capture === null)
+    lines.push(
+      `| Snort 3 (reference) | ${SNORT.seconds[0]}–${SNORT.seconds[1]} | – | ${SNORT.gbps[0] * 1000}–${SNORT.gbps[1] * 1000} | – | – | ${SNORT.peakMiB} | – | – | – |`,
+    );
   if (results.summary) {
     const s = results.summary;
     lines.push('');
@@ -308,6 +317,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+  // usage and environment errors are one line; BENCH_DEBUG=1 shows where
+  process.stderr.write(`bench: ${process.env.BENCH_DEBUG ? (err?.stack ?? err) : (err?.message ?? err)}\n`);
   process.exitCode = 1;
 });
