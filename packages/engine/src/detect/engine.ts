@@ -40,6 +40,9 @@ import { SuricataStubJoiner } from './suricata-stub.js';
 
 const ACTIVATORS = new Set<string>([IID.ISystemActivator, IID.IActivation]);
 const DEFAULT_SESSION_WINDOW_US = 120_000_000;
+/** IDispatch (MS-OAUT 3.1.4): GetIDsOfNames and Invoke. */
+const OPNUM_GET_IDS_OF_NAMES = 5;
+const OPNUM_INVOKE = 6;
 
 export class Engine implements FlowHost, StreamFactory {
   readonly ruleSet: RuleSet;
@@ -334,9 +337,18 @@ export class Engine implements FlowHost, StreamFactory {
     if (ifc === undefined || ev.opnum === undefined || !ev.lastFrag) return null;
     if (ev.stub === null || ev.sealed || !isDecodedInterface(ifc.uuid)) return null;
     const request = ptype === PTYPE.request;
+    let opts = this.decodeOptions;
+    if (ifc.uuid === IID.IDispatch && request) {
+      // Invoke names its method by DISPID only: resolve it from this object's earlier GetIDsOfNames
+      const ipid = ev.objectUuid;
+      if (ipid !== undefined) {
+        if (ev.opnum === OPNUM_GET_IDS_OF_NAMES) flow.noteNameLookup(ev.callId, ipid);
+        else if (ev.opnum === OPNUM_INVOKE) opts = { ...opts, dispIdName: (d) => flow.dispIdName(ipid, d) };
+      }
+    }
     const insight = decodeStub(
       { iface: ifc.uuid, opnum: ev.opnum, request, stub: ev.stub, littleEndian: ev.littleEndian },
-      this.decodeOptions,
+      opts,
     );
     if (insight === null) return null;
     this.counters.stubsDecoded++;
@@ -345,6 +357,11 @@ export class Engine implements FlowHost, StreamFactory {
     else {
       const req = flow.callInsight.get(ev.callId);
       flow.forgetInsight(ev.callId);
+      if (ifc.uuid === IID.IDispatch && ev.opnum === OPNUM_GET_IDS_OF_NAMES) {
+        const names = req?.dcom?.names;
+        const ids = insight.dcom?.dispids;
+        if (names !== undefined && ids !== undefined) flow.learnDispIds(ev.callId, names, ids);
+      }
       // a response alone says little (an HRESULT, returned IPIDs): give alerts on it the request's story too
       if (req !== undefined && insight.wmi === undefined && insight.dcom === undefined) {
         return { ...insight, wmi: req.wmi, dcom: req.dcom };
@@ -507,6 +524,11 @@ export class Engine implements FlowHost, StreamFactory {
       last: eveTimestamp(t.lastTsUs),
       ended,
     };
+    // every record of a tied connection carries the session, the follow-up of an alert included
+    if (flow.session !== undefined) {
+      rec.session_id = flow.session.id;
+      if (!flow.activationOrigin) rec.session_link = flow.session.link;
+    }
     this.opts.onRecord(rec);
   }
 

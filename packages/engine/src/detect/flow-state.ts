@@ -40,6 +40,7 @@ export interface TagTracker {
 }
 
 const MAX_CALL_INSIGHTS = 64;
+const MAX_DISP_NAMES = 256;
 /** One byte that fails the first-PDU probe: replays a direction's early verdict into a late DcerpcConnection. */
 const NOT_A_PDU = Uint8Array.of(0);
 /** Shared, only ever read: a connection gets its own Map with its first decoded request (most never have one). */
@@ -162,6 +163,39 @@ export class FlowState implements StreamConsumer, DcerpcListener {
 
   forgetInsight(callId: number): void {
     this.insights.delete(callId);
+  }
+
+  /**
+   * IDispatch: DISPID → name per object (IPID), learned from a GetIDsOfNames request (names, object UUID) and its
+   * response (DISPIDs), so that a later Invoke on that object says which method it ran (MMC20 ExecuteShellCommand is
+   * DISPID 52 only on that object). Created on first use; bounded.
+   */
+  private dispNames: Map<string, string> | null = null;
+  /** GetIDsOfNames calls in flight: call_id → the object UUID they were made on. */
+  private dispCalls: Map<number, string> | null = null;
+
+  noteNameLookup(callId: number, ipid: string): void {
+    if (this.dispCalls === null) this.dispCalls = new Map();
+    if (this.dispCalls.size >= MAX_CALL_INSIGHTS) {
+      const first = this.dispCalls.keys().next().value;
+      if (first !== undefined) this.dispCalls.delete(first);
+    }
+    this.dispCalls.set(callId, ipid);
+  }
+
+  learnDispIds(callId: number, names: readonly string[], dispids: readonly number[]): void {
+    const ipid = this.dispCalls?.get(callId);
+    if (ipid === undefined) return;
+    this.dispCalls!.delete(callId);
+    // rgszNames[0] is the member; the other names are its named parameters, whose DISPIDs are not member ids
+    if (names.length === 0 || dispids.length === 0) return;
+    if (this.dispNames === null) this.dispNames = new Map();
+    if (this.dispNames.size >= MAX_DISP_NAMES) return;
+    this.dispNames.set(`${ipid}|${dispids[0]}`, names[0]);
+  }
+
+  dispIdName(ipid: string, dispid: number): string | undefined {
+    return this.dispNames?.get(`${ipid}|${dispid}`);
   }
 
   // --- StreamConsumer: bytes from the reassembler ------------------------------------------------------------------

@@ -32,7 +32,10 @@ export class IdentityBook {
     if (!id.carriesIdentity) return;
     if (!this.byContext.has(auth.contextId) && this.byContext.size >= MAX_CONTEXTS) return;
     if (this.byContext === NO_IDENTITIES) this.byContext = new Map();
-    this.byContext.set(auth.contextId, identityRecord(id));
+    const rec: EveIdentity = identityRecord(id);
+    rec.auth_context_id = auth.contextId;
+    if (id.mech !== undefined) rec.mech = id.mech;
+    this.byContext.set(auth.contextId, rec);
   }
 
   /** The identity of one security context, if its client leg was seen. */

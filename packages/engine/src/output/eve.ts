@@ -55,6 +55,13 @@ export interface EveIdentity {
   ntlm_version?: string;
   anonymous?: boolean;
   client_name_visible?: boolean;
+  /**
+   * The sec_trailer auth_context_id of the security context this identity authenticated (a connection may carry
+   * several; an alert gets the one its PDU ran under). Added for issue 4's "keep them apart by auth context id".
+   */
+  auth_context_id?: number;
+  /** The mechanism inside the token ('ntlmssp', 'kerberos', 'netlogon'): what SPNEGO (auth_type 'spnego') carried. */
+  mech?: string;
 }
 
 export interface EveAlert extends EveFlowFields {
