@@ -142,6 +142,11 @@ describe('rules/wmi-extended.rules on the generated scenarios', () => {
       const names = t.dcom.filter((d) => !d.sealed && d.operation === 'GetIDsOfNames').flatMap((d) => d.names ?? []);
       expect(count(alerts, 4103135)).toBe(names.filter((n) => /^ExecuteShellCommand$/i.test(n)).length);
       expect(count(alerts, 4103136)).toBe(names.filter((n) => /^ShellExecute$/i.test(n)).length);
+      expect(count(alerts, 4103138), 'Invoke starting a shell').toBe(
+        t.dcom.filter(
+          (d) => d.opnum === 6 && !d.sealed && (d.args ?? []).some((a) => /cmd\.exe|powershell/i.test(`${a}`)),
+        ).length,
+      );
       expect(count(alerts, 4103137), 'Invoke, once per connection').toBe(
         new Set(t.dcom.filter((d) => d.interface === IDISPATCH && d.opnum === 6).map((d) => d.connection)).size,
       );
@@ -212,6 +217,10 @@ describe.skipIf(!corpusPresent)('rules/wmi-extended.rules on the real corpus (ts
       expect(count(alerts, 4103131)).toBe(clsidCount(facts, '9ba05972-f6a8-11cf-a442-00a0c90a8f39'));
       expect(count(alerts, 4103133)).toBe(clsidCount(facts, '00024500-0000-0000-c000-000000000046'));
       expect(count(alerts, 4103134)).toBe(clsidCount(facts, '0002df01-0000-0000-c000-000000000046'));
+      // IDispatch::Invoke carrying a shell (Empire ShellWindows resolves DISPIDs from the type library: no GetIDsOfNames)
+      const shellBstrs = (facts.tshark as { idispatch_bstrs?: string[] }).idispatch_bstrs ?? [];
+      if (shellBstrs.some((b) => /cmd\.exe|powershell/i.test(b))) expect(count(alerts, 4103138)).toBeGreaterThan(0);
+      else expect(count(alerts, 4103138)).toBe(0);
       // Win32_Process.Create in clear (wmiexec.pcapng): one per ExecMethod call tshark counted, each with its own
       // cmd.exe command line among the clear request strings
       const execMethods = Number(/ExecMethod x(\d+)/.exec(facts.summary.join(' '))?.[1] ?? 0);
