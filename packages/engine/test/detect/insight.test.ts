@@ -307,8 +307,12 @@ describe.skipIf(!corpusPresent)('issue-4 proof on the real corpus (DCE/RPC over 
       const users = new Set<string>();
       const commandLines = new Set<string>();
       const clsids = new Set<string>();
+      const namespaces = new Set<string>();
+      const machines = new Set<string>();
       const collect = (w: Rec | undefined, d: Rec | undefined) => {
         if (w?.command_line) commandLines.add(w.command_line);
+        if (w?.namespace) namespaces.add(w.namespace);
+        if (w?.client_machine) machines.add(w.client_machine);
         if (d?.clsid) clsids.add(d.clsid);
       };
       for (const r of recs) {
@@ -326,6 +330,13 @@ describe.skipIf(!corpusPresent)('issue-4 proof on the real corpus (DCE/RPC over 
           if (/^(cmd\.exe|powershell)/i.test(s)) expect(commandLines, s).toContain(s);
         }
       }
+      // namespaces (NTLMLogin) and client machines (SetClientInfo) are among the clear strings tshark saw, and every
+      // namespace-looking string tshark saw is a wmi.namespace
+      const strings = new Set(facts.tshark.wmi_request_strings);
+      for (const n of namespaces) expect(strings).toContain(n);
+      for (const m of machines) expect(strings).toContain(m);
+      for (const x of strings) if (/^(\\\\|\/\/)[^\\/]+[\\/]root[\\/]/i.test(x)) expect(namespaces).toContain(x);
+      if (facts.tags.includes('WMI:SetClientInfo')) expect(machines.size).toBeGreaterThan(0);
       // every clear activation CLSID is a dcom.clsid
       for (const c of facts.tshark.activation_clsids) expect(clsids).toContain(c.clsid.toLowerCase());
       // sealed WMI: IWbemServices alerts still name the operation, with stub_sealed
