@@ -12,5 +12,6 @@ export {
   EnrichService,
   type EnrichServiceOptions,
   type EnrichStats,
+  forwardedAlertId,
 } from './service.js';
 export { validateWhitelistEntry, Whitelist, type WhitelistEntry } from './whitelist.js';

@@ -16,9 +16,9 @@
  *
  * Duplicates: a detector replaying from its safe offset re-emits alerts with the same deterministic alert_id; the
  * AlertDedup window drops them. Ids first seen in a batch whose transaction did not commit are forgotten again
- * (Kafka redelivers that batch, and it must not be mistaken for its own duplicate). The window lives in memory: the
- * transactions already make enrich's own restarts duplicate-free; what a fresh window cannot catch is a detector
- * replay that straddles an enrich restart or a rebalance of the same partition (docs/architecture.md).
+ * (Kafka redelivers that batch, and it must not be mistaken for its own duplicate). The window lives in memory but
+ * is rebuilt at start from the committed tail of the output topics, and then follows them, so it survives restarts
+ * and also learns what other replicas forwarded (docs/architecture.md).
  */
 import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -66,6 +66,7 @@ export interface EnrichStats {
 export type EnrichEvent =
   | { type: 'reference'; outcome: ApplyOutcome }
   | { type: 'reference-caught-up' }
+  | { type: 'dedup-seeded'; ids: number }
   | { type: 'batch'; topic: string; partition: number; nextOffset: string; records: number };
 
 interface Decoded {
@@ -95,6 +96,16 @@ export function decodeDetection(value: Buffer | null): Decoded | Undecodable {
   return { ok: true, record: rec };
 }
 
+/** The alert_id of a record on an output topic, or undefined for sessions, tags and anything unreadable. */
+export function forwardedAlertId(headers: Readonly<Record<string, Buffer>>, value: Buffer | null): string | undefined {
+  const type = headers.event_type?.toString();
+  const id = headers.alert_id?.toString();
+  if (type !== undefined && id !== undefined) return type === 'alert' ? id : undefined;
+  // Without detect's headers (another producer): the value says it.
+  const d = decodeDetection(value);
+  return d.ok && d.record.event_type === 'alert' ? (d.record.alert_id as string) : undefined;
+}
+
 const tracer = trace.getTracer('wmi-detect-enrich');
 
 export class EnrichService {
@@ -117,6 +128,11 @@ export class EnrichService {
   /** Reference partitions not yet read to the end offset they had at start: key → target offset. */
   private readonly refTargets = new Map<string, bigint>();
   private caughtUpResolve: (() => void) | null = null;
+  private outSource: RecordSource | null = null;
+  /** Output partitions not yet read up to the end offsets they had at start: key → target offset. */
+  private readonly outTargets = new Map<string, bigint>();
+  private dedupSeeded = false;
+  private dedupSeededResolve: (() => void) | null = null;
 
   private readonly counts = { in: 0, alerts: 0, suppressed: 0, duplicates: 0, dlq: 0 };
   private readonly m;
@@ -157,6 +173,7 @@ export class EnrichService {
     return [
       { name: 'kafka_connected', ready: () => this.connected && this.failed === null },
       { name: 'reference_topics_read_to_end', ready: () => this.caughtUp },
+      { name: 'dedup_window_rebuilt', ready: () => this.dedupSeeded },
       { name: 'consuming_detections', ready: () => this.consuming && this.failed === null },
     ];
   }
@@ -246,6 +263,8 @@ export class EnrichService {
     });
     await caughtUp;
     if (this.stopping) return;
+    await this.seedDedup();
+    if (this.stopping) return;
 
     this.source = client.source({ groupId: this.o.groupId, readCommitted: true });
     this.source.onError((e, fatal) => {
@@ -257,6 +276,81 @@ export class EnrichService {
     await this.source.run((batch, ctx) => this.onDetectionBatch(batch, ctx));
     this.consuming = true;
     logger.info('consuming detections', { topic: topics.detections, groupId: this.o.groupId });
+  }
+
+  /**
+   * The de-duplication window outlives a restart or a rebalance by being rebuilt from what was actually forwarded:
+   * the committed tail of TOPIC_ALERTS and TOPIC_SUPPRESSED (at most the window's capacity, spread over their
+   * partitions) is read before the detections group is joined, and then followed, so ids forwarded by another
+   * replica (a partition that moved) enter this replica's window too. Aborted output is invisible (read_committed).
+   */
+  private async seedDedup(): Promise<void> {
+    const { client, topics, logger } = this.o;
+    const capacity = this.o.dedupCapacity ?? 200_000;
+    const admin = client.admin();
+    const starts = new Map<string, string>();
+    await admin.connect();
+    try {
+      const parts: { topic: string; low: bigint; high: bigint; partition: number }[] = [];
+      for (const topic of [topics.alerts, topics.suppressed])
+        for (const p of await admin.fetchOffsets(topic))
+          parts.push({ topic, partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });
+      const perPartition = BigInt(Math.max(1, Math.floor(capacity / Math.max(1, parts.length))));
+      for (const p of parts) {
+        if (p.high <= p.low) continue;
+        const from = p.high - perPartition > p.low ? p.high - perPartition : p.low;
+        starts.set(`${p.topic}:${p.partition}`, from.toString());
+        this.outTargets.set(`${p.topic}:${p.partition}`, p.high);
+      }
+    } finally {
+      await admin.close();
+    }
+    const seeded = new Promise<void>((resolve) => {
+      this.dedupSeededResolve = resolve;
+    });
+    this.checkDedupSeeded();
+    const src = client.source({
+      groupId: `${this.o.groupId}-dedup-${randomBytes(6).toString('hex')}`,
+      readCommitted: true,
+      maxWaitTimeMs: 200,
+    });
+    this.outSource = src;
+    src.onError((e, fatal) => {
+      if (fatal) this.fail(e);
+    });
+    // Start each partition at its window, not at the beginning of the topic's retention.
+    src.onAssigned((tps) => {
+      for (const tp of tps) {
+        const offset = starts.get(`${tp.topic}:${tp.partition}`);
+        if (offset !== undefined) src.seek({ ...tp, offset });
+      }
+    });
+    await src.connect();
+    await src.subscribe([topics.alerts, topics.suppressed], { fromBeginning: true });
+    await src.run(async (batch) => {
+      for (const rec of batch.records) {
+        const id = forwardedAlertId(rec.headers, rec.value);
+        if (id !== undefined) this.dedup.firstTime(id);
+      }
+      const key = `${batch.topic}:${batch.partition}`;
+      const target = this.outTargets.get(key);
+      if (target !== undefined && BigInt(batch.nextOffset) >= target) {
+        this.outTargets.delete(key);
+        this.checkDedupSeeded();
+      }
+    });
+    await seeded;
+    logger.info('de-duplication window rebuilt from the output topics', {
+      ids: this.dedup.size,
+      partitions: starts.size,
+    });
+  }
+
+  private checkDedupSeeded(): void {
+    if (this.dedupSeeded || this.outTargets.size > 0) return;
+    this.dedupSeeded = true;
+    this.dedupSeededResolve?.();
+    this.emit({ type: 'dedup-seeded', ids: this.dedup.size });
   }
 
   private checkCaughtUp(): void {
@@ -450,9 +544,11 @@ export class EnrichService {
       await step('detections consumer', this.source ? () => this.source!.close() : undefined);
       await step('producer', this.sink ? () => this.sink!.close() : undefined);
       await step('reference consumer', this.refSource ? () => this.refSource!.close() : undefined);
+      await step('output follower', this.outSource ? () => this.outSource!.close() : undefined);
       this.connected = false;
       // A start() still waiting for the reference topics must not hang forever.
       this.caughtUpResolve?.();
+      this.dedupSeededResolve?.();
     })();
     return this.stopping;
   }

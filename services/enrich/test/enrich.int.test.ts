@@ -76,6 +76,7 @@ describe('enrich service on the real broker', () => {
     refAssets: uniqueName('enr-ref-assets'),
     refWhitelist: uniqueName('enr-ref-whitelist'),
   };
+  const groupId = uniqueName('enr-group');
   const fileAssets = join(dir, 'assets.json');
   const fileWhitelist = join(dir, 'whitelist.json');
   let activation: EveRecord[];
@@ -175,7 +176,7 @@ describe('enrich service on the real broker', () => {
     const registry = new Registry();
     service = new EnrichService({
       client,
-      groupId: uniqueName('enr-group'),
+      groupId,
       topics,
       reference,
       transactionalId: uniqueName('enr-tid'),
@@ -192,7 +193,7 @@ describe('enrich service on the real broker', () => {
         .readinessChecks()
         .filter((c) => !c.ready())
         .map((c) => c.name),
-    ).toEqual(['kafka_connected', 'reference_topics_read_to_end', 'consuming_detections']);
+    ).toEqual(['kafka_connected', 'reference_topics_read_to_end', 'dedup_window_rebuilt', 'consuming_detections']);
     await service.start();
     expect(service.ready).toBe(true);
 
@@ -319,5 +320,39 @@ describe('enrich service on the real broker', () => {
 
     await service.stop();
     expect(service.ready).toBe(false);
+  });
+
+  it('D: after a restart, a detect replay of alerts forwarded before it is still dropped', async () => {
+    // A new instance, same group (it continues after the committed offsets), empty memory: its window is rebuilt
+    // from the output topics before it consumes.
+    const restarted = new EnrichService({
+      client,
+      groupId,
+      topics,
+      reference: new ReferenceData(),
+      transactionalId: uniqueName('enr-tid'),
+      logger: createLogger('enrich-test', { level: 'warn' }),
+    });
+    service = restarted;
+    const seeded: number[] = [];
+    restarted.on((e) => {
+      if (e.type === 'dedup-seeded') seeded.push(e.ids);
+      progress.notify();
+    });
+    await restarted.start();
+    const forwarded = new Set([...alertIds(topics.alerts), ...alertIds(topics.suppressed)]);
+    expect(seeded).toEqual([forwarded.size]);
+
+    const before = ofTopic(topics.alerts).length + ofTopic(topics.suppressed).length;
+    const replayed = kerberos; // every alert of it was forwarded in C
+    const nonAlerts = replayed.filter((r) => r.event_type !== 'alert');
+    await publish(replayed);
+    await progress.until(
+      () => ofTopic(topics.alerts).length + ofTopic(topics.suppressed).length >= before + nonAlerts.length,
+      'the non-alert records of the replay',
+    );
+    expect(restarted.stats().duplicates).toBe(replayed.length - nonAlerts.length);
+    expect(restarted.stats().alerts).toBe(nonAlerts.length);
+    await restarted.stop();
   });
 });

@@ -6,7 +6,7 @@ import { ConfigError, parseEnrichConfig } from '../src/config.js';
 import { AlertDedup } from '../src/dedup.js';
 import { main } from '../src/main.js';
 import { ReferenceData, ReferenceFileError } from '../src/reference.js';
-import { decodeDetection } from '../src/service.js';
+import { decodeDetection, forwardedAlertId } from '../src/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enrich-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,5 +167,16 @@ describe('AlertDedup.forget', () => {
     expect(d.firstTime('a')).toBe(false);
     d.forget(['a']);
     expect(d.firstTime('a')).toBe(true);
+  });
+});
+
+describe('forwardedAlertId', () => {
+  it("reads detect's headers, and the value when they are missing", () => {
+    const h = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.from(v)]));
+    expect(forwardedAlertId(h({ event_type: 'alert', alert_id: 'a1' }), null)).toBe('a1');
+    expect(forwardedAlertId(h({ event_type: 'tag', alert_id: 'a1' }), null)).toBeUndefined();
+    expect(forwardedAlertId({}, Buffer.from('{"event_type":"alert","alert_id":"a2"}'))).toBe('a2');
+    expect(forwardedAlertId({}, Buffer.from('{"event_type":"dcerpc_session"}'))).toBeUndefined();
+    expect(forwardedAlertId({}, Buffer.from('garbage'))).toBeUndefined();
   });
 });
