@@ -339,6 +339,34 @@ describe.skipIf(!corpusPresent)('issue-4 proof on the real corpus (DCE/RPC over 
       if (facts.tags.includes('WMI:SetClientInfo')) expect(machines.size).toBeGreaterThan(0);
       // every clear activation CLSID is a dcom.clsid
       for (const c of facts.tshark.activation_clsids) expect(clsids).toContain(c.clsid.toLowerCase());
+      // IWbemServices operations in the session records: the same opnums and names as tshark's ("IWbemServices
+      // [6 GetObject x3, 14 PutInstance x8, 16 DeleteInstance x3]"), sealed or not. tshark counts request PDUs, the
+      // records count calls (a two-fragment ExecMethod is one call), so counts are at most tshark's and at least 1.
+      const listed = /IWbemServices \[([^\]]*)\]/.exec(
+        ((facts as unknown as { summary?: string[] }).summary ?? []).join(' '),
+      );
+      if (listed) {
+        const want: Record<string, number> = {};
+        for (const m of listed[1].matchAll(/(\d+) (\w+) x(\d+)/g)) want[`${m[1]} ${m[2]}`] = Number(m[3]);
+        const got: Record<string, number> = {};
+        for (const r of sessions(recs)) {
+          for (const o of r.dcerpc_session.operations as {
+            interface: string;
+            opnum: number;
+            operation?: string;
+            requests: number;
+          }[]) {
+            if (o.interface !== 'IWbemServices') continue;
+            const k = `${o.opnum} ${o.operation}`;
+            got[k] = (got[k] ?? 0) + o.requests;
+          }
+        }
+        expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+        for (const k of Object.keys(want)) {
+          expect(got[k]).toBeGreaterThan(0);
+          expect(got[k]).toBeLessThanOrEqual(want[k]);
+        }
+      }
       // sealed WMI: IWbemServices alerts still name the operation, with stub_sealed
       if (facts.tags.includes('WMI-ENCRYPTED')) {
         const svc = alerts(recs).filter((a) => a.dcerpc?.interface?.name === 'IWbemServices' && a.dcerpc.stub_sealed);
