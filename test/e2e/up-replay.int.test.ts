@@ -125,6 +125,17 @@ describe('wmidetect up --replay --exit', () => {
     const printed = lines(r.stdout);
     const alerts = printed.filter((x) => x.event_type === 'alert');
     expect(alerts.map(view).sort(byId)).toEqual(offline.filter((a) => a !== whitelisted));
+    // Not only the ids: every field analyze gives (identity, operation, command line, session, flow …) is the same;
+    // only `capture` (the file offline, the sensor id in the pipeline) and the added `enrichment` differ.
+    const full = (await wmidetect(['analyze', file])).stdout;
+    const offlineFull = new Map(
+      lines(full)
+        .filter((x) => x.event_type === 'alert')
+        .map((x) => [x.alert_id as string, { ...x, capture: undefined }]),
+    );
+    for (const a of alerts)
+      expect({ ...a, capture: undefined, enrichment: undefined }).toEqual(offlineFull.get(a.alert_id as string));
+    expect(alerts[0].capture).toBe('up-sensor');
     for (const a of alerts) expect(a.enrichment).toMatchObject({ whitelisted: false });
     // Every printed line is a record of the SIEM topic: alerts, their tag records and the dcerpc_session records.
     expect(new Set(printed.map((x) => x.event_type))).toEqual(new Set(['alert', 'tag', 'dcerpc_session']));
