@@ -6,7 +6,8 @@
  *      connection (a gate in front of the broker), and /readyz 200 once the gate lets connections through;
  *   2  /metrics counts what a replay sent: ingest's accepted frames = the frames of the capture (counted here from the
  *      pcap record headers), detect's alerts by sid = the alerts `wmidetect analyze` finds offline, enrich's alerts
- *      out = the same number, and no DLQ record anywhere;
+ *      out = the same number, and no DLQ record anywhere; with OTEL_EXPORTER_OTLP_ENDPOINT set (an OTLP/HTTP JSON
+ *      collector in this test), each service's batch spans reach it and ingest's OTel frame counter = the frames;
  *   3  SIGTERM of the detector in the middle of a replay (half the capture delivered and processed, the rest not yet
  *      sent): it exits 0 after its graceful stop, a second detector takes the partitions over, and the alert ids on
  *      the detections topic and on the SIEM topic are exactly those of the offline run — none lost, none twice.
@@ -16,6 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,6 +50,7 @@ interface Proc {
 }
 
 const running: Proc[] = [];
+const collectors: { close(): Promise<void> }[] = [];
 
 function wmidetect(name: string, args: string[], env: Record<string, string>, stdin = false): Proc {
   const proc = spawn(process.execPath, [BIN, ...args], {
@@ -177,6 +180,71 @@ class KafkaGate {
   }
 }
 
+// ---- an OTLP/HTTP collector --------------------------------------------------------------------------------------
+
+/** Receives OTLP/HTTP JSON exports (OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and keeps them. */
+class OtlpCollector {
+  readonly exports: { path: string; body: OtlpBody }[] = [];
+  private server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      this.exports.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpBody });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  endpoint = '';
+
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  /** Span names exported by the process whose resource has service.name = `service`. */
+  spanNames(service: string): string[] {
+    const names: string[] = [];
+    for (const e of this.exports.filter((x) => x.path === '/v1/traces'))
+      for (const rs of e.body.resourceSpans ?? [])
+        if (serviceOf(rs.resource) === service)
+          for (const ss of rs.scopeSpans ?? []) for (const sp of ss.spans ?? []) names.push(sp.name);
+    return names;
+  }
+
+  /** Largest cumulative value exported for a counter of `service` (sum over its data points). */
+  counter(service: string, name: string): number {
+    let best = 0;
+    for (const e of this.exports.filter((x) => x.path === '/v1/metrics'))
+      for (const rm of e.body.resourceMetrics ?? [])
+        if (serviceOf(rm.resource) === service)
+          for (const sm of rm.scopeMetrics ?? [])
+            for (const m of sm.metrics ?? [])
+              if (m.name === name) {
+                const v = (m.sum?.dataPoints ?? []).reduce((a, d) => a + Number(d.asInt ?? d.asDouble ?? 0), 0);
+                best = Math.max(best, v);
+              }
+    return best;
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+interface OtlpResource {
+  attributes?: { key: string; value: { stringValue?: string } }[];
+}
+interface OtlpBody {
+  resourceSpans?: { resource?: OtlpResource; scopeSpans?: { spans?: { name: string }[] }[] }[];
+  resourceMetrics?: {
+    resource?: OtlpResource;
+    scopeMetrics?: {
+      metrics?: { name: string; sum?: { dataPoints?: { asInt?: string | number; asDouble?: number }[] } }[];
+    }[];
+  }[];
+}
+const serviceOf = (r: OtlpResource | undefined) =>
+  r?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
+
 // ---- fixtures --------------------------------------------------------------------------------------------------
 
 interface Topics extends Record<string, string> {
@@ -270,12 +338,17 @@ async function offlineAlerts(file: string): Promise<{ id: string; sid: number }[
     .map((a) => ({ id: a.alert_id, sid: a.alert.signature_id }));
 }
 
+/** The offsets readTopic saw last, for failure messages. */
+let lastRead = '';
+
 /** Every committed record of `topic`, read to the end offsets it has now. */
 async function readTopic(brokers: string, topic: string): Promise<KafkaRecord[]> {
   const client = createKafkajsClient({ brokers: brokers.split(','), logger: testKafkaLogger });
   const admin = client.admin();
   await admin.connect();
-  const ends = (await admin.fetchOffsets(topic)).filter((e) => e.high !== e.low);
+  const all = await admin.fetchOffsets(topic);
+  lastRead = `${topic}: ${JSON.stringify(all)}`;
+  const ends = all.filter((e) => e.high !== e.low);
   await admin.close();
   const out: KafkaRecord[] = [];
   if (ends.length === 0) return out;
@@ -346,6 +419,7 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
   afterEach(async () => {
     // A failed test must not leave services running into the next one.
     await Promise.all(running.splice(0).map((p) => stop(p, 'SIGKILL')));
+    await Promise.all(collectors.splice(0).map((c) => c.close()));
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -403,10 +477,15 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
     const topics = topicNames('ops-metrics');
     await createTopics(brokers, topics);
     const groups = { detect: uniqueName('ops-metrics-detect'), enrich: uniqueName('ops-metrics-enrich') };
-    const ingestEnv = await serviceEnv('ingest', brokers, topics, groups);
+    // OpenTelemetry export configured the standard way; the collector is this test.
+    const collector = new OtlpCollector();
+    await collector.listen();
+    collectors.push(collector);
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+    const ingestEnv = await serviceEnv('ingest', brokers, topics, groups, otel);
     const ingest = startService('ingest', ingestEnv);
-    const detect = startService('detect', await serviceEnv('detect', brokers, topics, groups));
-    const enrich = startService('enrich', await serviceEnv('enrich', brokers, topics, groups));
+    const detect = startService('detect', await serviceEnv('detect', brokers, topics, groups, otel));
+    const enrich = startService('enrich', await serviceEnv('enrich', brokers, topics, groups, otel));
     const all = [ingest.p, detect.p, enrich.p];
     for (const s of [ingest, detect, enrich])
       await probe(async () => (await http(s.ops, '/readyz')).status === 200, `${s.p.name} ready`, all);
@@ -421,35 +500,37 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
     expect(metric(im, 'wmi_ingest_requests_total', { route: '/v1/batches', status: '202' })).toBeGreaterThan(0);
     expect(metric(im, 'wmi_ingest_rejected_total')).toBe(0);
 
-    // detect: every frame processed, nothing left behind, and the alerts counted by sid are those of analyze
-    let dm = '';
-    const detectDone = () =>
-      metric(dm, 'wmi_detect_frames_total') === frames &&
-      metric(dm, 'wmi_detect_consumer_lag_records') === 0 &&
-      JSON.stringify(metricBy(dm, 'wmi_detect_alerts_total', 'sid')) === JSON.stringify(offlineBySid);
+    // detect: its output committed (read back from the detections topic) …
+    const expectedIds = offline.map((a) => a.id).sort();
+    let seen: string[] = [];
     await probe(
       async () => {
-        dm = (await http(detect.ops, '/metrics')).body;
-        return detectDone();
+        seen = alertIds(await readTopic(brokers, topics.TOPIC_DETECTIONS));
+        return seen.length >= expectedIds.length;
       },
-      `detect to count ${frames} frames and alerts ${JSON.stringify(offlineBySid)}`,
+      `the detections topic to hold ${expectedIds.length} alerts`,
       all,
       120_000,
-      100,
-      () =>
-        dm
-          .split('\n')
-          .filter((l) => /^wmi_detect_(frames|alerts|consumer_lag)/.test(l))
-          .join('\n'),
+      250,
+      () => `have ${JSON.stringify(seen)}; ${lastRead}`,
     );
+    expect(seen).toEqual(expectedIds);
+    // … and its metrics count exactly that work: every frame once, the alerts by sid of analyze, nothing left
+    const dm = (await http(detect.ops, '/metrics')).body;
+    expect(metric(dm, 'wmi_detect_frames_total')).toBe(frames);
     expect(metricBy(dm, 'wmi_detect_alerts_total', 'sid')).toEqual(offlineBySid);
+    expect(metric(dm, 'wmi_detect_consumer_lag_records')).toBe(0);
+    expect(metric(dm, 'wmi_detect_transactions_total', { result: 'committed' })).toBeGreaterThan(0);
+    expect(metric(dm, 'wmi_detect_transactions_total', { result: 'failed' })).toBe(0);
     expect(metric(dm, 'wmi_detect_dlq_total')).toBe(0);
     expect(metric(dm, 'wmi_detect_engine_errors_total')).toBe(0);
-    expect(metric(dm, 'wmi_detect_rules_loaded')).toBeGreaterThan(0);
-    // graceful stop commits the last output transaction; then the detections topic is complete
+    const ruleCount = readFileSync(RULES, 'utf8')
+      .split('\n')
+      .filter((l) => /^alert\s/.test(l)).length;
+    expect(metric(dm, 'wmi_detect_rules_loaded')).toBe(ruleCount);
     expect(await stop(detect.p), lastLines(detect.p)).toBe(0);
     const detections = await readTopic(brokers, topics.TOPIC_DETECTIONS);
-    expect(alertIds(detections)).toEqual(offline.map((a) => a.id).sort());
+    expect(alertIds(detections), `${lastRead}\n${lastLines(detect.p, 40)}`).toEqual(expectedIds);
 
     // enrich: every detection record in, each out to the SIEM topic (no whitelist, no duplicate), nothing to the DLQ
     let em = '';
@@ -467,6 +548,13 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
     expect(alertIds(await readTopic(brokers, topics.TOPIC_ALERTS))).toEqual(offline.map((a) => a.id).sort());
 
     for (const s of [ingest, enrich]) expect(await stop(s.p), lastLines(s.p)).toBe(0);
+
+    // OpenTelemetry, from the OTEL_* variables alone: every service's batch spans reached the collector (flushed by
+    // `serve` after the graceful stop), and ingest's OTel frame counter agrees with /metrics.
+    expect(collector.spanNames('wmi-detect-ingest')).toContain('POST /v1/batches');
+    expect(collector.spanNames('wmi-detect-detect')).toContain('detect.batch');
+    expect(collector.spanNames('wmi-detect-enrich')).toContain('enrich batch');
+    expect(collector.counter('wmi-detect-ingest', 'wmi.ingest.frames')).toBe(frames);
   });
 
   it.skipIf(!existsSync(EMPIRE_WMI))(
