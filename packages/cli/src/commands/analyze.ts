@@ -23,7 +23,7 @@ import { ProgressLine } from '../progress.js';
 import { sumInto } from '../sum.js';
 
 export const ANALYZE_USAGE = `usage: wmidetect analyze [options] CAPTURE...   (CAPTURE '-' reads standard input)
-  --rules FILE            rule file (repeatable; default rules/wmi.rules)
+  --rules FILE            rule file (repeatable; default rules/wmi.rules and rules/wmi-extended.rules)
   --var NAME=VALUE        rule variable (repeatable), e.g. --var HOME_NET=[10.0.0.0/8]
   --vars FILE             variables file (ipvar/portvar/var lines or NAME=VALUE)
   --classification FILE   classification.config instead of Snort's standard table

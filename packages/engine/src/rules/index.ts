@@ -30,7 +30,14 @@ export {
 } from './classification.js';
 export { type CompileOptions, type CompileResult, compileRules, type RuleSource } from './compile.js';
 export { type Diagnostic, DiagnosticList, formatDiagnostic, RuleLoadError, type Severity } from './diagnostics.js';
-export { defaultRulesPath, loadRules, type RuleLoadRequest, type RuleLoadResult, rulesDir } from './load.js';
+export {
+  defaultRuleFiles,
+  defaultRulesPath,
+  loadRules,
+  type RuleLoadRequest,
+  type RuleLoadResult,
+  rulesDir,
+} from './load.js';
 export { PcreError, parsePcreOption, type TranslatedPcre } from './pcre.js';
 export type {
   FlowbitCmd,

@@ -12,7 +12,7 @@ import type { StubBuffer } from './ruleset.js';
 import { parseVarAssignment, parseVarsFile, type VarDef } from './variables.js';
 
 export interface RuleLoadRequest {
-  /** Rule files (default: the shipped pack, defaultRulesPath()). */
+  /** Rule files (default: the shipped packs, defaultRuleFiles()). */
   ruleFiles?: readonly string[];
   /** NAME=VALUE assignments (override files). */
   varArgs?: readonly string[];
@@ -42,6 +42,15 @@ export function rulesDir(): string {
 /** rules/wmi.rules: the corrected seed pack. */
 export function defaultRulesPath(): string {
   return `${rulesDir().replace(/\/$/, '')}/wmi.rules`;
+}
+
+/**
+ * What runs when no rule file is named: the corrected seed pack and our extended pack (call-level faults, process
+ * creation, persistence, DCOM lateral movement) — the same files the Helm chart ships in its rules ConfigMap.
+ */
+export function defaultRuleFiles(): string[] {
+  const dir = rulesDir().replace(/\/$/, '');
+  return [`${dir}/wmi.rules`, `${dir}/wmi-extended.rules`];
 }
 
 function fileDiagnostic(file: string, err: unknown): Diagnostic {
@@ -81,7 +90,7 @@ export function loadRules(req: RuleLoadRequest): RuleLoadResult {
       pre.push(fileDiagnostic(req.classificationFile, e));
     }
   }
-  const files = req.ruleFiles !== undefined && req.ruleFiles.length > 0 ? [...req.ruleFiles] : [defaultRulesPath()];
+  const files = req.ruleFiles !== undefined && req.ruleFiles.length > 0 ? [...req.ruleFiles] : defaultRuleFiles();
   const sources: RuleSource[] = [];
   for (const f of files) {
     try {
