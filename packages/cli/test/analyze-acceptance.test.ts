@@ -360,7 +360,7 @@ describe('the wmidetect binary', () => {
       pcapsDir,
       'OTRF__Security-Datasets/datasets__small__windows__lateral_movement__covenant_sharpwmi_dcerpc_wmi_execquery_execmethod.cap',
     );
-    const r = runBin(['analyze', file]);
+    const r = runBin(['analyze', '--rules', 'rules/wmi.rules', file]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`wmidetect: ${file}: at byte 73563: file ends inside a record header`);
     const sids = new Set(

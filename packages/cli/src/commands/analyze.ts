@@ -1,7 +1,7 @@
 /**
  * `wmidetect analyze [--rules FILE]... [--var NAME=VALUE]... [--vars FILE]... [--strict] CAPTURE...`
  *
- * One JSON object per line on stdout: alerts (and with --sessions, dcerpc_session records; tag records for
+ * One JSON object per line on stdout: alerts, dcerpc_session records (unless --no-sessions) and tag records (for
  * tag:session rules) as the engine writes them, then one `stats` record. Each capture gets its own engine (their
  * timelines are unrelated). Exit 0 ok; 2 usage or rule errors (rule errors only with --strict; a rule file that
  * cannot be read always); 3 when a capture could not be read completely — after everything before the damage was
@@ -33,7 +33,8 @@ export const ANALYZE_USAGE = `usage: wmidetect analyze [options] CAPTURE...   (C
                           what dce_stub_data inspects: the NDR stub (default, Snort) or Suricata's buffer
   --reassembly-depth BYTES
                           decode only the first BYTES of each direction as DCE/RPC (default: all)
-  --sessions              also write one dcerpc_session record per DCE/RPC connection
+  --no-sessions           do not write the dcerpc_session record of each DCE/RPC connection (written by default
+                          when the connection ends or idles out; --sessions is accepted for compatibility)
   --session-window SECS   how long after an activation a new connection may tie to it (default 120)
   --midstream-established immediate|both
                           when a connection picked up midstream counts as established (default immediate)
@@ -55,6 +56,7 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
     strict: {},
     'strict-ports': {},
     sessions: {},
+    'no-sessions': {},
     'session-window': { value: true },
     'stub-buffer': { value: true },
     'reassembly-depth': { value: true },
@@ -102,7 +104,7 @@ export async function analyze(argv: readonly string[], io: AnalyzeIo = defaultIo
   for (const file of args.positionals) {
     const r = await analyzeOne(file, loaded.ruleSet, {
       out,
-      sessions: args.flags.has('sessions'),
+      sessions: !args.flags.has('no-sessions'),
       insight: !args.flags.has('no-insight'),
       windowUs: windowSecs !== undefined ? windowSecs * 1_000_000 : undefined,
       reassemblyDepth,
