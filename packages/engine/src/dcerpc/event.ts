@@ -26,6 +26,8 @@ export class DcePduEvent implements DceView {
   suricataStub: Uint8Array | null = null;
   sealed = false;
   faultStatus: number | undefined = undefined;
+  /** Set by the detection glue from the decoded activation stub (DceView.activationClsid). */
+  activationClsid: string | undefined = undefined;
   readonly firstFrag: boolean;
   readonly lastFrag: boolean;
 

@@ -208,6 +208,7 @@ export class Engine implements FlowHost, StreamFactory {
     if (ev.authLength > 0) flow.identities.observe(ev);
 
     const insight = this.insightFor(flow, ev);
+    if (ev.ptype === PTYPE.request && insight?.dcom?.clsid !== undefined) ev.activationClsid = insight.dcom.clsid;
     this.trackSession(flow, ev, insight);
     flow.summary?.observe(ev, insight);
 

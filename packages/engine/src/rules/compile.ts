@@ -15,6 +15,7 @@
  */
 
 import { faultStatusByName } from '../dcerpc/names.js';
+import { normalizeGuid } from '../util/guid.js';
 import {
   type ClassificationTable,
   DEFAULT_PRIORITY,
@@ -301,6 +302,11 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 class Compiler {
   readonly diags = new DiagnosticList();
   private readonly vars = new Map<string, VarDef>();
+
+  /** A variable's definition (rule options that take a `$NAME` list, e.g. dcom_clsid). */
+  lookupVar(name: string): VarDef | undefined {
+    return this.vars.get(name);
+  }
   private readonly optionVars: VarDef[];
   private evaluator: SpecEvaluator | null = null;
   private readonly reportedOnce = new Set<string>();
@@ -510,6 +516,7 @@ class RuleParser {
   private callOpnums: number[] | null = null;
   private fault: StatusCheck | null = null;
   private hresult: StatusCheck | null = null;
+  private clsids: Set<string> | null = null;
   private authLevels = 0;
   /** Where the first call-level option (dce_call_*, dce_fault, dce_hresult) was written, for diagnostics. */
   private callLevelAt = -1;
@@ -978,6 +985,10 @@ class RuleParser {
       }
       case 'dce_auth_level': {
         this.optAuthLevel(display);
+        return;
+      }
+      case 'dcom_clsid': {
+        this.optClsid(display);
         return;
       }
       case 'dce_stub_data':
@@ -1938,6 +1949,50 @@ class RuleParser {
     if (values !== null) this.fault = { values };
   }
 
+  /**
+   * `dcom_clsid:<guid>[,<guid>…]` or `dcom_clsid:$NAME` (a variable holding `[guid,guid,…]`, possibly empty): the
+   * PDU is an activation request whose clear stub instantiates one of these classes. The list lives in configuration
+   * (`--var`/`--vars`, the chart's variables file), so a new class needs no rule edit.
+   */
+  private optClsid(o: OptionText): void {
+    if (this.clsids !== null) {
+      this.err(o.nameAt, 'dcom.clsid-repeated', `'${o.name}' appears twice`);
+      return;
+    }
+    const v = this.needValue(o);
+    if (v === null) return;
+    let text = v.trim();
+    if (text.startsWith('$')) {
+      const name = text.slice(1);
+      const def = this.c.lookupVar(name);
+      if (def === undefined) {
+        this.err(
+          o.valueAt,
+          'dcom.clsid-var',
+          `${o.name}: variable '${name}' is not defined (--var ${name}=[guid,...])`,
+        );
+        return;
+      }
+      text = def.value.trim();
+    }
+    if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
+    const set = new Set<string>();
+    for (const item of text.split(',')) {
+      if (item.trim() === '') continue;
+      const g = normalizeGuid(item);
+      if (g === null) {
+        this.err(
+          o.valueAt,
+          'dcom.clsid',
+          `${o.name}: '${item.trim()}' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
+        );
+        return;
+      }
+      set.add(g);
+    }
+    this.clsids = set;
+  }
+
   private optHresult(o: OptionText): void {
     this.noteCallLevel(o);
     if (this.hresult) {
@@ -2097,6 +2152,7 @@ class RuleParser {
       this.opnums !== null ||
       this.callLevelAt >= 0 ||
       this.authLevels !== 0 ||
+      this.clsids !== null ||
       this.stubOps !== null ||
       this.usesDceByte ||
       (this.metadata.service ?? []).some((s) => s.toLowerCase() === 'dcerpc')
@@ -2271,6 +2327,7 @@ class RuleParser {
       callOpnums: this.callOpnums ? Uint32Array.from(this.callOpnums) : null,
       fault: this.fault,
       hresult: this.hresult,
+      clsids: this.clsids,
       authLevels: this.authLevels,
       dsize: this.dsize,
       bitChecks: bitChecks.length ? bitChecks : null,

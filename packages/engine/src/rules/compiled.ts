@@ -68,6 +68,8 @@ export interface CompiledRule extends Rule {
   readonly fault: StatusCheck | null;
   /** dce_hresult: a clear, complete response whose stub ends with one of these return values. */
   readonly hresult: StatusCheck | null;
+  /** dcom_clsid: the activation request instantiates one of these classes (canonical lower-case GUIDs). */
+  readonly clsids: ReadonlySet<string> | null;
   /** dce_auth_level: bit n set = auth level n accepted (0 no authentication … 6 packet privacy); 0 = no check. */
   readonly authLevels: number;
   readonly dsize: { cmp: number; a: number; b: number } | null;

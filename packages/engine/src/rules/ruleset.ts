@@ -286,6 +286,10 @@ export class RuleSet {
         : ((s[p] << 24) | (s[p + 1] << 16) | (s[p + 2] << 8) | s[p + 3]) >>> 0;
       if (r.hresult.values === null ? hr < 0x80000000 : !hasStatus(r.hresult.values, hr)) return false;
     }
+    if (r.clsids) {
+      const c = dce?.activationClsid;
+      if (c === undefined || !r.clsids.has(c)) return false;
+    }
     if (r.dsize && !compare(r.dsize.cmp, ctx.payload.length, r.dsize.a, r.dsize.b)) return false;
     if (r.bitChecks && !this.bitsHold(r, ctx.flow.bits)) return false;
     const st = this.st;

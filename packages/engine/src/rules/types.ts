@@ -82,6 +82,11 @@ export interface DceView {
   lastFrag: boolean;
   /** Fault PDUs: the status code. */
   faultStatus?: number;
+  /**
+   * Added for `dcom_clsid`: the CLSID a clear activation request (ISystemActivator RemoteCreateInstance /
+   * RemoteGetClassObject, IActivation RemoteActivation) instantiates, canonical lower case; set by the engine glue.
+   */
+  activationClsid?: string;
   /** Request PDUs with PFC_OBJECT_UUID: the object UUID (the DCOM IPID). */
   objectUuid?: string;
   /**
