@@ -220,20 +220,7 @@ export class RuleSet {
       const c = r.iface;
       if (ifc === undefined || !ifc.accepted || ifc.uuid !== c.uuid) return false;
       if (dce.ptype !== 0 && dce.ptype !== 2 && dce.ptype !== 3) return false;
-      if (c.op !== '') {
-        const v = ifc.verMajor;
-        if (
-          c.op === '='
-            ? v !== c.version
-            : c.op === '<'
-              ? v >= c.version
-              : c.op === '>'
-                ? v <= c.version
-                : v === c.version
-        ) {
-          return false;
-        }
-      }
+      if (!versionHolds(c, ifc.verMajor)) return false;
       // Without any_frag: the bind/alter_context that created the context had PFC_FIRST_FRAG (Suricata), and the PDU
       // is the call's first fragment or its last (which carries the reassembled request: Snort's "full request").
       if (!c.anyFrag && (!ifc.bindFirstFrag || (!dce.firstFrag && !dce.lastFrag))) return false;
@@ -256,20 +243,7 @@ export class RuleSet {
       if (c) {
         const ifc = dce.iface;
         if (ifc === undefined || ifc.uuid !== c.uuid) return false;
-        if (c.op !== '') {
-          const v = ifc.verMajor;
-          if (
-            c.op === '='
-              ? v !== c.version
-              : c.op === '<'
-                ? v >= c.version
-                : c.op === '>'
-                  ? v <= c.version
-                  : v === c.version
-          ) {
-            return false;
-          }
-        }
+        if (!versionHolds(c, ifc.verMajor)) return false;
       }
     }
     if (r.hresult) {
@@ -428,6 +402,22 @@ export class RuleSet {
     for (const k of Object.keys(this.counters) as (keyof RuleSetStats)[]) this.counters[k] = 0;
     this.st.limitHits = 0;
     for (const r of this.rules) r.matchCount = 0;
+  }
+}
+
+/** dce_iface / dce_call_iface version operator on the interface's major version ('' = any version). */
+function versionHolds(c: { op: string; version: number }, major: number): boolean {
+  switch (c.op) {
+    case '':
+      return true;
+    case '=':
+      return major === c.version;
+    case '<':
+      return major < c.version;
+    case '>':
+      return major > c.version;
+    default:
+      return major !== c.version; // '!'
   }
 }
 
