@@ -42,7 +42,8 @@ export interface DetectConfig {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-export const DEFAULT_RULES_FILE = '/etc/wmi-detect/rules/wmi.rules';
+/** Both shipped packs, as `wmidetect analyze` and the chart's rules ConfigMap load them. */
+export const DEFAULT_RULES_FILES = '/etc/wmi-detect/rules/wmi.rules,/etc/wmi-detect/rules/wmi-extended.rules';
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
 export const DEFAULT_SHARD_MEMORY_MIB = 64;
 export const DEFAULT_SHARD_MAX_CONNECTIONS = 65_536;
@@ -61,7 +62,7 @@ export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(groupId))
     throw new ConfigError('DETECT_GROUP_ID', `'${groupId}' must be 1..200 characters of [A-Za-z0-9._-]`);
   const instanceId = envString(env, 'DETECT_INSTANCE_ID') ?? hostname();
-  const rulesFiles = (envString(env, 'RULES_FILES') ?? DEFAULT_RULES_FILE)
+  const rulesFiles = (envString(env, 'RULES_FILES') ?? DEFAULT_RULES_FILES)
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@wmi-detect/kafka';
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RULES_FILE, detectConfigFromEnv } from '../src/config.js';
+import { detectConfigFromEnv } from '../src/config.js';
 import { detectEngineOptions, main, RulesUnusableError } from '../src/main.js';
 import { testConfig, WMI_RULES_FILE } from './helpers.js';
 
@@ -32,7 +32,7 @@ describe('detect configuration', () => {
     expect(c.opsPort).toBe(9464);
     expect(c.groupId).toBe('wmi-detect-detect');
     expect(c.instanceId).toBe('detect-0');
-    expect(c.rulesFiles).toEqual([DEFAULT_RULES_FILE]);
+    expect(c.rulesFiles).toEqual(['/etc/wmi-detect/rules/wmi.rules', '/etc/wmi-detect/rules/wmi-extended.rules']);
     expect(c.ruleVarsFile).toBeUndefined();
     expect(c.sessionWindowS).toBe(300);
     expect(c.maxReplayRecords).toBe(100_000);
