@@ -106,20 +106,6 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-/** `name{a="x",b="y"} 12` lines of a Prometheus text page for one metric name. */
-export function metricSamples(page: string, name: string): { labels: Record<string, string>; value: number }[] {
-  const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const line of page.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]] = lm[2];
-    out.push({ labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
 /** Records between a group's committed positions and the end offsets, summed over partitions. */
 export function lagOf(
   ends: readonly { partition: number; low: string; high: string }[],
