@@ -93,6 +93,13 @@ export class TcpReassembler {
   /** Monotone packet clock. */
   private nowUs = Number.NEGATIVE_INFINITY;
   private nextExpiryUs = Number.NEGATIVE_INFINITY;
+  /**
+   * Time given to consumers with bytes, gaps and closes: the timestamp of the packet being processed (not the
+   * monotone clock, which only drives expiry). A detector fed one partition of a Kafka topic sees host pairs
+   * interleaved by record, not by time; stamping a PDU with another pair's later packet time would make its alert's
+   * timestamp depend on how the capture was cut into records.
+   */
+  private eventTsUs = 0;
 
   constructor(factory: StreamFactory, opts: Partial<ReassemblyOptions> = {}) {
     this.factory = factory;
@@ -114,7 +121,8 @@ export class TcpReassembler {
     this.s.packets++;
     if (pkt.tsUs > this.nowUs) this.nowUs = pkt.tsUs;
     const now = this.nowUs;
-    if (now >= this.nextExpiryUs) this.expireIdle(now);
+    this.eventTsUs = pkt.tsUs;
+    if (now >= this.nextExpiryUs) this.expireAt(now);
 
     const flags = tcp.flags;
     if ((flags & TCP_SYN) !== 0 && (flags & (TCP_RST | TCP_FIN)) !== 0) {
@@ -171,7 +179,11 @@ export class TcpReassembler {
    */
   expireIdle(nowUs: number): void {
     if (nowUs > this.nowUs) this.nowUs = nowUs;
-    const now = this.nowUs;
+    this.eventTsUs = this.nowUs;
+    this.expireAt(this.nowUs);
+  }
+
+  private expireAt(now: number): void {
     this.nextExpiryUs = now + this.options.expiryIntervalUs;
     const o = this.options;
     let c = this.closedList.head;
@@ -197,6 +209,7 @@ export class TcpReassembler {
    */
   flushOlderThan(cutoffUs: number): void {
     const now = Math.max(this.nowUs, cutoffUs);
+    this.eventTsUs = now;
     for (const list of [this.closedList, this.halfOpen, this.established]) {
       let c = list.head;
       while (c !== null && c.lastUs < cutoffUs) {
@@ -210,6 +223,7 @@ export class TcpReassembler {
   /** Closes every open connection (buffered data is delivered after a gap first) and empties the table. */
   closeAll(reason: CloseReason = 'end_of_input'): void {
     const now = this.nowUs === Number.NEGATIVE_INFINITY ? 0 : this.nowUs;
+    this.eventTsUs = now;
     for (const list of [this.halfOpen, this.established]) {
       while (list.head !== null) this.close(list.head, reason, now);
     }
@@ -314,7 +328,7 @@ export class TcpReassembler {
       this.table.remove(conn);
     }
     try {
-      conn.consumer.onClose(reason, now);
+      conn.consumer.onClose(reason, this.eventTsUs);
     } catch (err) {
       this.consumerError(conn, err);
     }
@@ -681,7 +695,7 @@ export class TcpReassembler {
     this.s.gapBytes += length;
     this.s.gapsByCause[cause]++;
     try {
-      conn.consumer.onGap(h.dir, length, now);
+      conn.consumer.onGap(h.dir, length, this.eventTsUs);
     } catch (err) {
       this.consumerError(conn, err);
       this.dropPayload(conn);
@@ -692,7 +706,7 @@ export class TcpReassembler {
     if (data.length === 0 || !conn.payloadOn) return;
     this.s.bytesDelivered += data.length;
     try {
-      conn.consumer.onData(dir, data, now);
+      conn.consumer.onData(dir, data, this.eventTsUs);
     } catch (err) {
       this.consumerError(conn, err);
       this.dropPayload(conn);
