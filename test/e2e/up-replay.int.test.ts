@@ -103,7 +103,9 @@ describe('wmidetect up --replay --exit', () => {
     const brokers = kafkaBrokers().join(',');
     const file = capture('wmi-activation-ok');
     const offline = await analyzeAlerts(file);
-    expect(offline.map((a) => a.sid).sort()).toEqual([4103001, 4103004, 4103022, 4103023]);
+    // the seed's four (activation, WMI CLSID, IWbemLevel1Login, IWbemServices) and the extended pack's process creation
+    // (Win32_Process.Create, with cmd.exe, any ExecMethod): the scenario runs wmiexec's `cmd.exe /Q /c whoami`
+    expect(offline.map((a) => a.sid).sort()).toEqual([4103001, 4103004, 4103022, 4103023, 4103100, 4103101, 4103102]);
     const whitelisted = offline.find((a) => a.sid === 4103001)!;
     const wl = join(dir, 'whitelist.json');
     writeFileSync(wl, JSON.stringify([{ id: 'e2e-admin', source: '10.0.0.10', sids: [4103001] }]));
