@@ -243,7 +243,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     });
     const t0 = performance.now();
     try {
-      await deps.sink.send(records);
+      for (const chunk of produceChunks(records, MAX_PRODUCE_BYTES)) await deps.sink.send(chunk);
       deps.onProduce?.(true);
     } catch (e) {
       deps.onProduce?.(false);
@@ -373,4 +373,31 @@ async function captureFrames(body: Buffer): Promise<WireFrame[]> {
 
 async function* oneChunk(b: Uint8Array): AsyncGenerator<Uint8Array> {
   yield b;
+}
+
+/**
+ * Values per produce request. kafkajs puts every record of a partition in one request into one record batch, and the
+ * broker refuses a batch above message.max.bytes (1 MiB by default): a large sensor batch of one host pair would be
+ * refused for ever (503, retried by the sensor, refused again). Sequential requests of at most this many value bytes
+ * keep each batch below the limit and keep the order of a host pair's records.
+ */
+export const MAX_PRODUCE_BYTES = 512 * 1024;
+
+/** Consecutive runs of records whose values add up to at most `limit` bytes (a larger single record goes alone). */
+export function produceChunks(records: readonly OutgoingRecord[], limit: number): OutgoingRecord[][] {
+  const out: OutgoingRecord[][] = [];
+  let cur: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const n = r.value?.length ?? 0;
+    if (cur.length > 0 && bytes + n > limit) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
