@@ -8,6 +8,8 @@
  *   (c) a second member joins mid-stream (rebalance): nothing is lost
  *   (d) garbage records → DLQ with reason and source coordinates; the partition goes on with the next record
  *   (e) readiness: false at assignment, true only once every assigned partition is restored
+ *   (f) one capture split across four sensors by time (slice i goes to sensor i mod 4; the sensors' records
+ *       interleave on the topic): the same alerts as the capture in one piece
  *
  * Topics are created per test with unique names (auto-create is off). Waiting is event-driven: the service's
  * afterCommit hook and a sentinel on every output partition tell when everything is in.
@@ -109,6 +111,41 @@ describe('detect service on the real broker', () => {
     const sids = new Set([...ref.alerts.values()].map((a) => (a.alert as Rec).signature_id));
     for (const sid of sids) expect(metrics).toMatch(new RegExp(`wmi_detect_alerts_total\\{sid="${sid}"\\} \\d+`));
     expect(metrics).toMatch(/wmi_detect_records_total\{partition="\d"\} \d+/);
+  });
+
+  it('(f) one capture split across four sensors by time, their records interleaved: the same alerts', async () => {
+    const h = await harness(2);
+    const captures = await Promise.all(['wmi-activation-ok', 'wmi-activation-denied'].map(scenarioFrames));
+    const frames = mergeByTime(captures);
+    const ref = reference(captures);
+    // 2 ms slices of packet time: every connection of these sessions spans several slices, hence several sensors
+    const sliceUs = 2000;
+    const t0 = frames[0].tsUs;
+    const slices: RawFrame[][] = [];
+    for (const f of frames) {
+      const i = Math.floor((f.tsUs - t0) / sliceUs);
+      while (slices.length <= i) slices.push([]);
+      slices[i].push(f);
+    }
+    const nextSeq = [0, 0, 0, 0];
+    const cut = slices.flatMap((slice, i) => {
+      const s = i % 4;
+      const records = cutIntoRecords(slice, `sensor-${s}`, 3, nextSeq[s]);
+      nextSeq[s] += records.length;
+      return records;
+    });
+    expect(nextSeq.every((n) => n > 0)).toBe(true); // all four sensors carried part of it
+
+    await h.worker('detect-f');
+    await h.produce(cut);
+    await h.untilCommittedToEnd('the worker committed every packet record');
+    const { detections, dlq } = await h.readOutputs();
+    expect(dlq).toEqual([]);
+    const counts = expectAllAlerts(detections, ref.alerts);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // each alert names the sensor whose packet completed the PDU it fired on
+    const sensors = new Set(detections.map(parseDetection).map((r) => r.capture));
+    expect(sensors.size).toBeGreaterThan(1);
   });
 
   for (const mode of ['before its transaction', 'inside an open transaction it abandons'] as const) {

@@ -94,11 +94,16 @@ export interface CutRecord {
  * Cuts a capture into PacketRecords the way ingest does: consecutive frames of one host pair, at most `perRecord`
  * frames each, in capture order.
  */
-export function cutIntoRecords(frames: readonly RawFrame[], sensor: string, perRecord: number): CutRecord[] {
+export function cutIntoRecords(
+  frames: readonly RawFrame[],
+  sensor: string,
+  perRecord: number,
+  firstSeq = 0,
+): CutRecord[] {
   const decoder = new PacketDecoder();
   const out: CutRecord[] = [];
   let cur: { key: Buffer; idx: number[] } | null = null;
-  let seq = 0;
+  let seq = firstSeq;
   const flush = () => {
     if (cur === null) return;
     const value = encodePacketRecord({
