@@ -1,3 +1,4 @@
+export { DLQ_HEADERS } from './dlq.js';
 export { WireFormatError } from './errors.js';
 export { checkFrames, MAX_FRAME_BYTES, type WireFrame } from './frames.js';
 export { decodePacketBatch, encodePacketBatch, type PacketBatchV1 } from './packet-batch.js';

@@ -17,17 +17,12 @@
  *     headers     dlq.reason, dlq.service (detect), dlq.source.topic, dlq.source.partition, dlq.source.offset,
  *                 dlq.field (the first offending field of a WireFormatError)
  */
+
 import { type EveRecord, HostPairKey } from '@wmi-detect/engine';
 import type { KafkaRecord, OutgoingRecord } from '@wmi-detect/kafka';
+import { DLQ_HEADERS } from '@wmi-detect/wire';
 
-export const DLQ_HEADERS = {
-  reason: 'dlq.reason',
-  service: 'dlq.service',
-  topic: 'dlq.source.topic',
-  partition: 'dlq.source.partition',
-  offset: 'dlq.source.offset',
-  field: 'dlq.field',
-} as const;
+export { DLQ_HEADERS };
 
 export const DETECTION_HEADERS = {
   contentType: 'content-type',

@@ -20,23 +20,19 @@
  * is rebuilt at start from the committed tail of the output topics, and then follows them, so it survives restarts
  * and also learns what other replicas forwarded (docs/architecture.md).
  */
+
 import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { KafkaClient, OutgoingRecord, RecordBatch, RecordSource, TransactionalSink } from '@wmi-detect/kafka';
 import { type Logger, Registry } from '@wmi-detect/ops';
+import { DLQ_HEADERS } from '@wmi-detect/wire';
 import type { EnrichTopics } from './config.js';
 import { AlertDedup } from './dedup.js';
 import { Enricher } from './enricher.js';
 import type { ApplyOutcome, ReferenceData, ReferenceKind } from './reference.js';
 
-/** DLQ headers (docs/configuration.md §5). */
-export const DLQ_HEADERS = {
-  reason: 'dlq.reason',
-  service: 'dlq.service',
-  topic: 'dlq.source.topic',
-  partition: 'dlq.source.partition',
-  offset: 'dlq.source.offset',
-} as const;
+/** DLQ headers (docs/configuration.md §5), shared with detect. */
+export { DLQ_HEADERS };
 
 export interface EnrichServiceOptions {
   readonly client: KafkaClient;

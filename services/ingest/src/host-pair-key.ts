@@ -14,7 +14,7 @@
  * (PacketDecoder reports ip_fragment_pending), yet it must travel on the same partition as the rest of its datagram
  * so that the detector can reassemble it. Every fragment carries both addresses, so the key is always known.
  */
-import { linkPayload } from '@wmi-detect/engine';
+import { formatIPv4, formatIPv6, linkPayload } from '@wmi-detect/engine';
 
 export const FALLBACK_KEY: Uint8Array = Uint8Array.of(0);
 
@@ -51,36 +51,8 @@ function writeOrdered(data: Uint8Array, a: number, b: number, n: number, out: Ui
 
 /** "a|b" text of a key, for headers and logs (once per record, not per packet). */
 export function hostPairText(key: Uint8Array): string {
-  if (key.length === 8) return `${ipv4(key, 0)}|${ipv4(key, 4)}`;
-  if (key.length === 32) return `${ipv6(key, 0)}|${ipv6(key, 16)}`;
+  // the engine's formatters, so the text equals HostPairKey.toString() of the decoded addresses
+  if (key.length === 8) return `${formatIPv4(key, 0)}|${formatIPv4(key, 4)}`;
+  if (key.length === 32) return `${formatIPv6(key, 0)}|${formatIPv6(key, 16)}`;
   return 'non-ip';
-}
-
-function ipv4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-}
-
-/** RFC 5952 text: lowercase hex, leading zeros dropped, the longest run (≥ 2) of zero groups as '::'. */
-function ipv6(b: Uint8Array, o: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[o + 2 * i] << 8) | b[o + 2 * i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestStart).map((x) => x.toString(16));
-  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16));
-  return `${head.join(':')}::${tail.join(':')}`;
 }
