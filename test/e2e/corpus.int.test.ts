@@ -7,14 +7,12 @@
  * Runs `up --brokers` against the test broker with fresh topics and groups per capture. The captures are read from
  * ../shared/corpus/pcaps; without them the suite is skipped with a warning.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kafkaBrokers, uniqueName } from '../kafka/brokers.js';
+import { repoRoot, wmidetect } from './run-bin.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-const BIN = join(repoRoot, 'bin', 'wmidetect.mjs');
 const pcaps = resolve(repoRoot, '../shared/corpus/pcaps');
 
 const CAPTURES: { what: string; file: string }[] = [
@@ -40,34 +38,6 @@ const CAPTURES: { what: string; file: string }[] = [
 const present = existsSync(pcaps);
 if (!present) console.warn(`SKIPPING the corpus end-to-end tests: ${pcaps} is missing (../shared is not checked out)`);
 
-function wmidetect(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        JAVA_HOME: process.env.JAVA_HOME ?? '',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (c) => {
-      out += c;
-    });
-    p.stderr.setEncoding('utf8').on('data', (c) => {
-      err += c;
-    });
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, out, err }));
-  });
-}
-
 const alertsOf = (s: string) =>
   s
     .split('\n')
@@ -83,7 +53,7 @@ describe.skipIf(!present)('pipeline = analyze on corpus captures', () => {
       const file = join(pcaps, c.file);
       const offline = await wmidetect(['analyze', file]);
       // 3: a damaged capture (analyze reads up to the damage); the pipeline must then give the same alerts too.
-      expect([0, 3], offline.err).toContain(offline.code);
+      expect([0, 3], offline.stderr).toContain(offline.code);
       const env: Record<string, string> = {
         DETECT_GROUP_ID: uniqueName('corpus-detect'),
         ENRICH_GROUP_ID: uniqueName('corpus-enrich'),
@@ -100,11 +70,11 @@ describe.skipIf(!present)('pipeline = analyze on corpus captures', () => {
       ])
         env[`TOPIC_${t}`] = uniqueName(`corpus-${t.toLowerCase().replace('_', '-')}`);
       const up = await wmidetect(['up', '--brokers', kafkaBrokers().join(','), '--replay', file, '--exit'], env);
-      expect(up.code, up.err).toBe(0);
-      const expected = alertsOf(offline.out);
+      expect(up.code, up.stderr).toBe(0);
+      const expected = alertsOf(offline.stdout);
       if (c.what.startsWith('negative')) expect(expected).toEqual([]);
       else expect(expected.length).toBeGreaterThan(0);
-      expect(alertsOf(up.out)).toEqual(expected);
+      expect(alertsOf(up.stdout)).toEqual(expected);
     });
   }
 });

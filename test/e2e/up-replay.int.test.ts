@@ -14,46 +14,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { scenarioBytes } from '@wmi-detect/capture-gen';
 import { createKafkajsClient, type KafkaRecord, processesMentioning } from '@wmi-detect/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers, testKafkaLogger, uniqueName } from '../kafka/brokers.js';
+import { BIN, repoRoot, wmidetect } from './run-bin.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-const BIN = join(repoRoot, 'bin', 'wmidetect.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'e2e-up-'));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wmidetect(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        JAVA_HOME: process.env.JAVA_HOME ?? '',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c) => {
-      stdout += c;
-    });
-    p.stderr.setEncoding('utf8').on('data', (c) => {
-      stderr += c;
-    });
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
 
 const lines = (s: string) =>
   s
