@@ -147,6 +147,12 @@ export interface RecordSource {
   onAssigned(listener: PartitionsListener): () => void;
   onRevoked(listener: PartitionsListener): () => void;
   /**
+   * After every group join (each rebalance this member took part in), once that join's onRevoked/onAssigned
+   * listeners have run: the member's whole assignment, which may be empty. onAssigned alone cannot tell a member
+   * that got nothing (more members than partitions) from one that has not joined yet.
+   */
+  onJoined(listener: PartitionsListener): () => void;
+  /**
    * The consumer failed. `fatal` false: the client rejoins by itself (expect a rebalance); true: it stopped for good
    * and the process should report itself unhealthy or exit.
    */

@@ -52,6 +52,8 @@ export interface DetectHooks {
   afterCommit?(partition: number, committed: { replayFrom: string; emittedNext: string }): void;
   /** `ready`: the worker's readiness right after the event took effect. */
   onShardEvent?(event: ShardEvent, ready: boolean): void;
+  /** After each group join, with this member's partitions of the packet topic (maybe none) and its readiness. */
+  onJoined?(partitions: readonly number[], ready: boolean): void;
 }
 
 export interface DetectDeps {
@@ -366,6 +368,21 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       emit({ type: 'revoked', partition: tp.partition });
     }
     updateGauges();
+  });
+
+  // A member can get no partition at all (more members than partitions, or a rebalance in progress); onAssigned
+  // then never runs, and without this it would never report itself a group member.
+  source.onJoined((tps) => {
+    if (stopping) return;
+    joined = true;
+    updateGauges();
+    const mine = tps.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+    if (mine.length === 0) logger.info('joined the group with no partition: idle until a rebalance assigns one');
+    try {
+      hooks.onJoined?.(mine, ready());
+    } catch (e) {
+      logger.warn('joined hook threw', { error: e as Error });
+    }
   });
 
   source.onError((error, fatal) => {

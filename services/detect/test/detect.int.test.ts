@@ -10,6 +10,7 @@
  *   (e) readiness: false at assignment, true only once every assigned partition is restored
  *   (f) one capture split across four sensors by time (slice i goes to sensor i mod 4; the sensors' records
  *       interleave on the topic): the same alerts as the capture in one piece
+ *   (g) more members than partitions: the member left without a partition is ready (idle), the owner works
  *
  * Topics are created per test with unique names (auto-create is off). Waiting is event-driven: the service's
  * afterCommit hook and a sentinel on every output partition tell when everything is in.
@@ -263,6 +264,37 @@ describe('detect service on the real broker', () => {
     expect(revoked.length).toBeGreaterThan(0);
     for (const p of revoked) expect(bCommits.has(p), `partition ${p} moved to B`).toBe(true);
     expect(b.metrics.replayRecords.get({ partition: revoked[0] })).toBeGreaterThan(0);
+  });
+
+  it('(g) a member the group gives no partition is ready and idle; the owner does the work', async () => {
+    const h = await harness(1);
+    const frames = await scenarioFrames('wmi-activation-ok');
+    const ref = reference([frames]);
+    const joinsA: { partitions: readonly number[]; ready: boolean }[] = [];
+    const joinsB: { partitions: readonly number[]; ready: boolean }[] = [];
+    const a = await h.worker('detect-g-0', { joins: joinsA });
+    await h.progress.until(() => joinsA.length > 0 && a.ready(), 'A joined alone and owns the partition');
+    expect(joinsA.at(-1)?.partitions).toEqual([0]);
+    const b = await h.worker('detect-g-1', { joins: joinsB });
+    // Settled: after B's join, one member holds partition 0 and the other nothing.
+    const settled = () => {
+      const la = joinsA.at(-1)?.partitions ?? [];
+      const lb = joinsB.at(-1)?.partitions;
+      return lb !== undefined && joinsA.length > 1 && [...la, ...lb].join(',') === '0';
+    };
+    await h.progress.until(() => settled() && a.ready() && b.ready(), 'the rebalance settled and both are ready');
+    const [owner, idle] = joinsA.at(-1)?.partitions.length === 1 ? [a, b] : [b, a];
+    expect(idle.metrics.shards.get()).toBe(0);
+    expect(await httpStatus(idle.opsPort, '/readyz')).toBe(200);
+
+    await h.produce(cutIntoRecords(frames, 'sensor-g', 1));
+    await h.untilCommittedToEnd('the owner committed every packet record');
+    const { detections } = await h.readOutputs();
+    const counts = expectAllAlerts(detections, ref.alerts);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(owner.metrics.records.get({ partition: 0 })).toBeGreaterThan(0);
+    expect(idle.metrics.records.get({ partition: 0 })).toBe(0);
+    expect(idle.ready()).toBe(true);
   });
 
   it('(d) undecodable records go to the DLQ with reason and coordinates; the partition is not blocked', async () => {

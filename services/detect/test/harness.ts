@@ -91,6 +91,8 @@ export class Harness {
     opts: {
       hooks?: DetectHooks;
       events?: { event: ShardEvent; ready: boolean }[];
+      /** Each group join: this worker's partitions and its readiness right after. */
+      joins?: { partitions: readonly number[]; ready: boolean }[];
       config?: Partial<DetectConfig>;
       /** Wraps the worker's Kafka client (fault injection). */
       wrap?: (client: KafkaClient) => KafkaClient;
@@ -103,6 +105,10 @@ export class Harness {
         const n = BigInt(c.emittedNext);
         if ((this.committed.get(p) ?? -1n) < n) this.committed.set(p, n);
         opts.hooks?.afterCommit?.(p, c);
+        this.progress.notify();
+      },
+      onJoined: (partitions, ready) => {
+        opts.joins?.push({ partitions, ready });
         this.progress.notify();
       },
       onShardEvent: (ev, ready) => {

@@ -6,6 +6,7 @@
  *
  *   GROUP_JOIN(assignment)        revoked  = previous − assignment      → onRevoked listeners
  *                                 assigned = assignment − previous     → paused, onAssigned listeners, then resumed
+ *                                 then the whole assignment (maybe empty) → onJoined listeners
  *
  * The new partitions are paused inside the event (kafkajs emits it synchronously before it starts fetching), so no
  * batch of a partition is handed out before its onAssigned listeners resolved — per-partition state can be restored
@@ -39,6 +40,7 @@ export class KafkajsSource implements RecordSource {
   private readonly restoring = new Set<string>();
   private readonly assignedListeners = new Set<PartitionsListener>();
   private readonly revokedListeners = new Set<PartitionsListener>();
+  private readonly joinedListeners = new Set<PartitionsListener>();
   private readonly errorListeners = new Set<(error: Error, fatal: boolean) => void>();
   private callbacks: Promise<void> = Promise.resolve();
   private started = false;
@@ -134,6 +136,11 @@ export class KafkajsSource implements RecordSource {
     return () => this.revokedListeners.delete(listener);
   }
 
+  onJoined(listener: PartitionsListener): () => void {
+    this.joinedListeners.add(listener);
+    return () => this.joinedListeners.delete(listener);
+  }
+
   onError(listener: (error: Error, fatal: boolean) => void): () => void {
     this.errorListeners.add(listener);
     return () => this.errorListeners.delete(listener);
@@ -179,7 +186,12 @@ export class KafkajsSource implements RecordSource {
       added: addedTps.length,
       revoked: revoked.length,
     });
-    this.callbacks = this.callbacks.then(() => this.runCallbacks(revoked, addedTps));
+    const whole = [...next.values()];
+    this.callbacks = this.callbacks
+      .then(() => this.runCallbacks(revoked, addedTps))
+      .then(async () => {
+        if (!this.closed) await this.notify(this.joinedListeners, whole, 'onJoined');
+      });
   }
 
   private async runCallbacks(revoked: TopicPartition[], added: TopicPartition[]): Promise<void> {
