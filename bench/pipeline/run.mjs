@@ -3,22 +3,29 @@
  * Pipeline throughput on the local broker: sensor → ingest → detect (×1, ×2) → enrich, the stack `wmidetect up`
  * runs (packages/cli/src/commands/up-stack.ts), fed with a prefix of the corpus-built replay bench/engine uses.
  *
- *   npm run bench:pipeline                          # 300k frames of the replay; 1 detector, 2, 2 + ingest pre-filter
+ *   npm run bench:pipeline                          # 300k frames of the replay; configurations 1,2,2p,1u,1b,1ub
  *   npm run bench:pipeline -- --frames all          # the whole ~500 MB replay (minutes per configuration)
  *   npm run bench:pipeline -- --capture FILE        # any capture
- *   npm run bench:pipeline -- --configs 1,2p --json # pick configurations (N detectors, p = INGEST_PREFILTER=true)
+ *   npm run bench:pipeline -- --configs 1,2p --json # pick configurations: N detectors, then any of
+ *                                                     p  INGEST_PREFILTER=true
+ *                                                     u  INGEST_COMPRESSION=none (uncompressed packet topic)
+ *                                                     b  backlog: the capture is loaded into the packet topic with no
+ *                                                        detector running, then the detectors start and drain it
  *   npm run bench:pipeline -- --no-write            # do not update docs/BENCHMARKS.md
  *   npm run bench:pipeline -- --from-json FILE      # render (and write) the results a --json run saved
  *
  * Per configuration, on one broker started for the run (fresh topics and groups each time):
  *   wall        from spawning the sensor until detect's emitted-through positions and enrich's committed offsets
- *               reach the end offsets (LocalStack.waitDrained) — the whole capture through to wmi.alerts.v1
+ *               reach the end offsets (LocalStack.waitDrained) — the whole capture through to wmi.alerts.v1;
+ *               backlog: from spawning the detectors (the sensor has finished) until the same drain
  *   Mbit/s      capture file bytes × 8 / wall;  packets/s = frames the sensor sent / wall
  *   detect CPU  user+system seconds of the detector processes during the run (/proc/<pid>/stat);
  *               "Gbit/s per detector core" = captured bits / detect CPU seconds: what one fully busy detector core
  *               gets through, independent of how the 2 cores of this machine are shared with the broker and the
- *               other services
- *   Kafka bytes the packet topic's log segment bytes on the broker's disk (record batches as produced, gzip) ÷
+ *               other services. Live configurations start counting once the detectors are ready; backlog ones
+ *               count from spawn and subtract the start-up CPU (module load, rules, group join) the live
+ *               configurations of the same run measured (spawn to ready on an empty topic)
+ *   Kafka bytes the packet topic's log segment bytes on the broker's disk (record batches as produced) ÷
  *               capture bytes
  *   latency     per alert on wmi.alerts.v1: its CreateTime (enrich's produce) − the CreateTime of the packet record
  *               that produced it (ingest's produce; detect's `detect.source` header, kept by enrich). Measured
@@ -41,7 +48,7 @@ const replay = path.join(cacheDir, 'replay.pcap');
 const benchmarksMd = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
 
 function parseArgs(argv) {
-  const o = { capture: null, frames: '300000', configs: '1,2,2p', json: false, write: true, fromJson: null };
+  const o = { capture: null, frames: '300000', configs: '1,2,2p,1u,1b,1ub', json: false, write: true, fromJson: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -63,9 +70,10 @@ function parseArgs(argv) {
   }
   if (o.frames !== 'all' && !/^\d+$/.test(o.frames)) throw new Error(`--frames must be a number or all`);
   o.configList = o.configs.split(',').map((c) => {
-    const m = /^(\d+)(p?)$/.exec(c.trim());
-    if (!m || Number(m[1]) < 1) throw new Error(`--configs: '${c}' is not N or Np`);
-    return { detectors: Number(m[1]), prefilter: m[2] === 'p' };
+    const m = /^(\d+)(p?)(u?)(b?)$/.exec(c.trim());
+    if (!m || Number(m[1]) < 1)
+      throw new Error(`--configs: '${c}' is not N followed by any of p, u, b (in that order)`);
+    return { detectors: Number(m[1]), prefilter: m[2] === 'p', uncompressed: m[3] === 'u', backlog: m[4] === 'b' };
   });
   return o;
 }
@@ -138,8 +146,9 @@ function analyzeAlertIds(capture) {
   });
 }
 
-async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds) {
-  const tag = `${Date.now().toString(36)}-${cfg.detectors}${cfg.prefilter ? 'p' : ''}`;
+async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds, startupRef) {
+  const name = `${cfg.detectors}${cfg.prefilter ? 'p' : ''}${cfg.uncompressed ? 'u' : ''}${cfg.backlog ? 'b' : ''}`;
+  const tag = `${Date.now().toString(36)}-${name}`;
   const topics = {
     packets: `bench.packets.${tag}`,
     detections: `bench.detections.${tag}`,
@@ -152,27 +161,48 @@ async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offline
   };
   const stack = await LocalStack.start({
     brokers: broker.bootstrap,
-    detectors: cfg.detectors,
+    // backlog: no detector while the capture is loaded into the packet topic
+    detectors: cfg.backlog ? 0 : cfg.detectors,
     partitions: 4,
     topics,
     detectGroupId: `bench-detect-${tag}`,
     enrichGroupId: `bench-enrich-${tag}`,
-    env: { LOG_LEVEL: 'warn', INGEST_PREFILTER: String(cfg.prefilter) },
-    say: (m) => say(`[${cfg.detectors}${cfg.prefilter ? 'p' : ''}] ${m}`),
+    env: {
+      LOG_LEVEL: 'warn',
+      INGEST_PREFILTER: String(cfg.prefilter),
+      INGEST_COMPRESSION: cfg.uncompressed ? 'none' : 'gzip',
+    },
+    say: (m) => say(`[${name}] ${m}`),
   });
   try {
     const pids = Object.fromEntries(stack.services.map((s) => [s.name, s.pid]));
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
-    const t0 = process.hrtime.bigint();
+    // CPU a detector spent from spawn to ready (module load, rules, group join) on an empty topic: the fixed cost
+    // the backlog configuration subtracts.
+    const startup = Object.fromEntries(Object.entries(cpu0).filter(([n]) => n.startsWith('detect-')));
+    let t0 = process.hrtime.bigint();
     const sensor = await stack.replay(capture);
     const tSensor = process.hrtime.bigint();
+    const sensorSeconds = Number(tSensor - t0) / 1e9;
+    if (cfg.backlog) {
+      // The packet topic now holds the whole capture (the sensor finished: ingest answered 202 after acks=all).
+      // The clock restarts with the detectors, which drain it with every core to themselves but the broker's.
+      t0 = process.hrtime.bigint();
+      for (const s of await stack.addDetectors(cfg.detectors)) {
+        pids[s.name] = s.pid;
+        cpu0[s.name] = 0;
+        startup[s.name] = startupRef ?? cpuSeconds(s.pid);
+      }
+    }
     await stack.waitDrained();
     const t1 = process.hrtime.bigint();
     const cpu = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid) - cpu0[n]]));
     const wall = Number(t1 - t0) / 1e9;
-    const detectCpu = Object.entries(cpu)
+    let detectCpu = Object.entries(cpu)
       .filter(([n]) => n.startsWith('detect-'))
       .reduce((a, [, v]) => a + v, 0);
+    const startupCpu = cfg.backlog ? Object.values(startup).reduce((a, v) => a + v, 0) : 0;
+    detectCpu -= startupCpu;
 
     // Alerts: same ids as analyze, and their latency from the packet record that produced them.
     const alerts = [];
@@ -194,14 +224,21 @@ async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offline
       .sort((a, b) => a - b);
     const kafkaBytes = segmentBytes(path.join(broker.dir, 'data'), topics.packets);
     const frames = Number(sensor?.framesSent ?? 0);
+    const startupValues = Object.values(startup);
     return {
-      config: `${cfg.detectors} detector${cfg.detectors > 1 ? 's' : ''}${cfg.prefilter ? ', pre-filter' : ''}`,
+      config: `${cfg.detectors} detector${cfg.detectors > 1 ? 's' : ''}${cfg.prefilter ? ', pre-filter' : ''}${cfg.uncompressed ? ', uncompressed' : ''}${cfg.backlog ? ', backlog' : ''}`,
       detectors: cfg.detectors,
       prefilter: cfg.prefilter,
+      uncompressed: cfg.uncompressed,
+      backlog: cfg.backlog,
       frames,
       captureBytes,
       wallSeconds: wall,
-      sensorSeconds: Number(tSensor - t0) / 1e9,
+      sensorSeconds,
+      detectStartupCpuSeconds: startupValues.length
+        ? startupValues.reduce((a, v) => a + v, 0) / startupValues.length
+        : null,
+      detectStartupSubtracted: startupCpu,
       packetsPerSecond: frames / wall,
       mbitPerSecond: (captureBytes * 8) / wall / 1e6,
       cpuSeconds: cpu,
@@ -296,8 +333,12 @@ async function main() {
   const broker = await startLocalBroker({ heap: '1g' });
   const results = [];
   try {
-    for (const cfg of o.configList) {
-      const r = await runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds);
+    // Live configurations first: their detectors reach ready on an empty topic, which measures start-up CPU.
+    const ordered = [...o.configList].sort((a, b) => Number(a.backlog) - Number(b.backlog));
+    for (const cfg of ordered) {
+      const live = results.filter((r) => !r.backlog && r.detectStartupCpuSeconds !== null);
+      const startupRef = live.length ? live.reduce((a, r) => a + r.detectStartupCpuSeconds, 0) / live.length : null;
+      const r = await runConfig(LocalStack, broker, capture, captureBytes, cfg, offlineIds, startupRef);
       say(
         `${r.config}: ${r.wallSeconds.toFixed(1)} s, ${r.mbitPerSecond.toFixed(1)} Mbit/s, ${r.gbitPerDetectorCore.toFixed(2)} Gbit/s per detector core, alerts ${r.alertsMatchAnalyze ? 'match' : 'DIFFER'}`,
       );

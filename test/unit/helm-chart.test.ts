@@ -315,6 +315,19 @@ describe.skipIf(!helm)('Helm chart deploy/helm/wmi-detect', () => {
     expect(so.spec!.maxReplicaCount).toBeLessThanOrEqual(24); // topics.packets.partitions in ci/full-values.yaml
   });
 
+  it('refuses ingest limits the service would refuse at start, naming the values to fix', () => {
+    const inflight = helmTemplate([
+      ...standinArgs,
+      '--set',
+      'ingest.maxBodyBytes=33554432,ingest.maxInflightBytes=16777216',
+    ]);
+    expect(inflight.status).not.toBe(0);
+    expect(inflight.stderr).toContain('ingest.maxInflightBytes must be >= ingest.maxBodyBytes');
+    const codec = helmTemplate([...standinArgs, '--set', 'ingest.compression=zstd']);
+    expect(codec.status).not.toBe(0);
+    expect(codec.stderr).toMatch(/compression/);
+  });
+
   it('keeps every credential in Secrets: none in ConfigMaps, pod env or annotations', () => {
     const secretValues = [SASL_PASSWORD, ...Object.values(SENSOR_TOKENS), FAKE_PEM_KEY.trim(), FAKE_PEM_CERT.trim()];
     for (const [name, objs] of Object.entries(variants)) {
@@ -443,6 +456,9 @@ describe.skipIf(!helm)('Helm chart deploy/helm/wmi-detect', () => {
     const ingest = one(variants.defaults, 'Deployment', 'ingest').spec!.template!.spec.containers[0];
     expect(env(ingest, 'INGEST_PORT')?.value).toBe('8080');
     expect(env(ingest, 'INGEST_PREFILTER')?.value).toBe('false');
+    expect(env(ingest, 'INGEST_COMPRESSION')?.value).toBe('gzip');
+    expect(env(ingest, 'INGEST_MAX_BODY_BYTES')?.value).toBe('16777216');
+    expect(env(ingest, 'INGEST_MAX_INFLIGHT_BYTES')?.value).toBe('67108864');
     expect(env(ingest, 'INGEST_TLS_CERT_FILE')).toBeUndefined();
   });
 

@@ -29,6 +29,12 @@ export interface IngestConfig {
   /** Bound on request bytes being processed at once; beyond it new requests get 429. */
   readonly maxInflightBytes: number;
   readonly prefilter: boolean;
+  /**
+   * Batch compression of the packet topic. gzip (default) is about a third fewer Kafka bytes for capture data and
+   * costs ingest about half its CPU and detect its decompression (docs/BENCHMARKS.md); `none` for a broker network
+   * with bandwidth to spare.
+   */
+  readonly compression: 'gzip' | 'none';
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -59,6 +65,9 @@ export function ingestConfigFromEnv(env: NodeJS.ProcessEnv): IngestConfig {
       `${maxInflightBytes} is below INGEST_MAX_BODY_BYTES (${maxBodyBytes}): no request of the largest size could ever be admitted`,
     );
   const prefilter = envBool(env, 'INGEST_PREFILTER', false);
+  const compression = (envString(env, 'INGEST_COMPRESSION') ?? 'gzip').toLowerCase();
+  if (compression !== 'gzip' && compression !== 'none')
+    throw new ConfigError('INGEST_COMPRESSION', `expected gzip or none, got '${compression}'`);
   const tokensFile = envString(env, 'INGEST_TOKENS_FILE');
   const certFile = envString(env, 'INGEST_TLS_CERT_FILE');
   const keyFile = envString(env, 'INGEST_TLS_KEY_FILE');
@@ -82,5 +91,6 @@ export function ingestConfigFromEnv(env: NodeJS.ProcessEnv): IngestConfig {
     maxBodyBytes,
     maxInflightBytes,
     prefilter,
+    compression,
   };
 }

@@ -64,7 +64,7 @@ export class IngestService {
     this.admission = new Admission(config.maxInflightBytes);
     this.prefilter = config.prefilter ? new Prefilter() : null;
     this.kafka = opts.kafka ?? createKafkajsClient({ ...config.kafka, logger: opts.logger });
-    this.sink = this.kafka.sink({ idempotent: true, compression: 'gzip' });
+    this.sink = this.kafka.sink({ idempotent: true, compression: config.compression });
     // Read the files now: a missing or malformed file is a start-up error (exit 2), not a runtime surprise.
     if (config.tokensFile !== undefined) {
       this.tokenFile = new TokenFile(config.tokensFile, (r) => {

@@ -86,6 +86,7 @@ function config(topic: string, over: Partial<IngestConfig> = {}): IngestConfig {
     maxBodyBytes: 16 * 1024 * 1024,
     maxInflightBytes: 64 * 1024 * 1024,
     prefilter: false,
+    compression: 'gzip',
     ...over,
   };
 }

@@ -61,6 +61,7 @@ function config(over: Partial<IngestConfig> = {}): IngestConfig {
     maxBodyBytes: 16 * 1024 * 1024,
     maxInflightBytes: 64 * 1024 * 1024,
     prefilter: false,
+    compression: 'gzip',
     ...over,
   };
 }
@@ -72,6 +73,7 @@ describe('main: configuration errors exit 2 before connecting, naming the variab
     [{ INGEST_PORT: 'eighty' }, 'INGEST_PORT'],
     [{ INGEST_TLS_CERT_FILE: '/nonexistent/tls.crt' }, 'INGEST_TLS_KEY_FILE'],
     [{ INGEST_PREFILTER: 'yes' }, 'INGEST_PREFILTER'],
+    [{ INGEST_COMPRESSION: 'zstd' }, 'INGEST_COMPRESSION'],
     [{ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: '/nonexistent' }, 'KAFKA_SSL_CERT_FILE'],
     [{ KAFKA_SASL_MECHANISM: 'plain' }, 'KAFKA_SASL_USERNAME'],
     [{ INGEST_MAX_INFLIGHT_BYTES: '2048', INGEST_MAX_BODY_BYTES: '4096' }, 'INGEST_MAX_INFLIGHT_BYTES'],

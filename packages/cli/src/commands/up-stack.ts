@@ -151,6 +151,8 @@ export class LocalStack {
   private readonly children: Child[] = [];
   private stopping: Promise<void> | null = null;
   private readonly say: (msg: string) => void;
+  /** Environment every service gets (set when the stack starts). */
+  private common: Record<string, string> = {};
 
   private constructor(private readonly o: LocalStackOptions) {
     this.dir = mkdtempSync(join(tmpdir(), STACK_DIR_PREFIX));
@@ -252,16 +254,9 @@ export class LocalStack {
       INGEST_PORT: String(ingestPort),
       INGEST_TOKENS_FILE: this.tokenFile,
     });
+    this.common = common;
     const detectors = this.o.detectors ?? 2;
-    for (let i = 0; i < detectors; i++) {
-      await this.spawnService(`detect-${i}`, {
-        ...common,
-        DETECT_GROUP_ID: this.detectGroupId,
-        DETECT_INSTANCE_ID: `up-detect-${i}`,
-        // What `wmidetect analyze` runs by default, so the two agree.
-        RULES_FILES: defaultRuleFiles().join(','),
-      });
-    }
+    for (let i = 0; i < detectors; i++) await this.spawnDetector();
     const enrichEnv: Record<string, string> = { ...common, ENRICH_GROUP_ID: this.enrichGroupId };
     if (this.o.assetsFile) enrichEnv.ASSETS_FILE = this.o.assetsFile;
     if (this.o.whitelistFile) enrichEnv.WHITELIST_FILE = this.o.whitelistFile;
@@ -269,6 +264,29 @@ export class LocalStack {
 
     await Promise.all(this.children.map((c) => this.waitReady(c)));
     this.say(`all services ready (${Date.now() - t0} ms)`);
+  }
+
+  private spawnDetector(): Promise<void> {
+    const i = this.children.filter((c) => c.name.startsWith('detect-')).length;
+    return this.spawnService(`detect-${i}`, {
+      ...this.common,
+      DETECT_GROUP_ID: this.detectGroupId,
+      DETECT_INSTANCE_ID: `up-detect-${i}`,
+      // What `wmidetect analyze` runs by default, so the two agree.
+      RULES_FILES: defaultRuleFiles().join(','),
+    });
+  }
+
+  /**
+   * Starts `n` more detectors and resolves when they are ready (bench/pipeline's backlog configuration starts the
+   * stack with none, loads the packet topic, then measures detectors draining it).
+   */
+  async addDetectors(n: number): Promise<ServiceProcess[]> {
+    const before = this.children.length;
+    for (let k = 0; k < n; k++) await this.spawnDetector();
+    const added = this.children.slice(before);
+    await Promise.all(added.map((c) => this.waitReady(c)));
+    return this.services.slice(before);
   }
 
   private async spawnService(name: string, env: Record<string, string>): Promise<void> {
