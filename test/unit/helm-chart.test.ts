@@ -451,6 +451,7 @@ describe.skipIf(!helm)('Helm chart deploy/helm/wmi-detect', () => {
     }
     const detect = one(variants.defaults, 'StatefulSet', 'detect').spec!.template!.spec.containers[0];
     expect(env(detect, 'DETECT_GROUP_ID')?.value).toBe('wmi-wmi-detect-detect');
+    expect(env(detect, 'DETECT_COMMIT_INTERVAL_MS')?.value).toBe('200');
     // The pod name is the stable instance id (transactional.id / group.instance.id).
     expect(env(detect, 'DETECT_INSTANCE_ID')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
     const ingest = one(variants.defaults, 'Deployment', 'ingest').spec!.template!.spec.containers[0];

@@ -36,6 +36,15 @@ export interface DetectConfig {
   readonly shardMemoryMiB: number;
   /** Connections one partition's engine tracks at once (least recently used evicted beyond it). */
   readonly shardMaxConnections: number;
+  /**
+   * How long processed work of a partition may wait for its output transaction (0: one transaction per fetched
+   * batch). A transaction costs kafkajs about twenty requests (coordinator look-ups, AddOffsetsToTxn and
+   * TxnOffsetCommit for two groups, EndTxn, retries while the previous commit's markers are written), so grouping
+   * batches is most of what a detector core can gain; alerts wait at most this long more.
+   */
+  readonly commitIntervalMs: number;
+  /** A partition's outputs waiting for their transaction beyond which it commits at once (bounds memory). */
+  readonly commitMaxOutputs: number;
   readonly podName?: string;
   readonly podNamespace?: string;
 }
@@ -47,6 +56,8 @@ export const DEFAULT_RULES_FILES = '/etc/wmi-detect/rules/wmi.rules,/etc/wmi-det
 export const DEFAULT_MAX_REPLAY_RECORDS = 100_000;
 export const DEFAULT_SHARD_MEMORY_MIB = 64;
 export const DEFAULT_SHARD_MAX_CONNECTIONS = 65_536;
+export const DEFAULT_COMMIT_INTERVAL_MS = 200;
+export const DEFAULT_COMMIT_MAX_OUTPUTS = 10_000;
 
 export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
   const topics = topicNamesFromEnv(env);
@@ -80,6 +91,8 @@ export function detectConfigFromEnv(env: NodeJS.ProcessEnv): DetectConfig {
     maxReplayRecords: envInt(env, 'DETECT_MAX_REPLAY_RECORDS', DEFAULT_MAX_REPLAY_RECORDS, 1, 1_000_000_000),
     shardMemoryMiB: envInt(env, 'DETECT_SHARD_MEMORY_MIB', DEFAULT_SHARD_MEMORY_MIB, 2, 65_536),
     shardMaxConnections: envInt(env, 'DETECT_SHARD_MAX_CONNECTIONS', DEFAULT_SHARD_MAX_CONNECTIONS, 16, 16_777_216),
+    commitIntervalMs: envInt(env, 'DETECT_COMMIT_INTERVAL_MS', DEFAULT_COMMIT_INTERVAL_MS, 0, 60_000),
+    commitMaxOutputs: envInt(env, 'DETECT_COMMIT_MAX_OUTPUTS', DEFAULT_COMMIT_MAX_OUTPUTS, 1, 1_000_000),
     podName: envString(env, 'POD_NAME'),
     podNamespace: envString(env, 'POD_NAMESPACE'),
   };

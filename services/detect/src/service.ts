@@ -23,6 +23,7 @@ import {
   createKafkajsClient,
   type KafkaAdmin,
   type KafkaClient,
+  type OutgoingRecord,
   type RecordBatch,
   type RecordSource,
   type SourceOptions,
@@ -48,6 +49,8 @@ export interface DetectHooks {
   beforeCommit?(partition: number, pending: { replayFrom: string; emittedNext: string; outputs: number }): unknown;
   /** Awaited inside the open transaction, after its records and offsets were sent and before it commits. */
   beforeTxnCommit?(partition: number): unknown;
+  /** After a batch was processed: its records, the outputs now waiting, and whether they are committed right away. */
+  afterProcess?(partition: number, info: { records: number; pendingOutputs: number; committingNow: boolean }): void;
   /** After a transaction committed (or positions were already current). */
   afterCommit?(partition: number, committed: { replayFrom: string; emittedNext: string }): void;
   /** `ready`: the worker's readiness right after the event took effect. */
@@ -117,14 +120,29 @@ function producerLinks(batch: RecordBatch): Link[] {
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 
+/** Processed batches of a partition whose outputs and positions wait for one transaction. */
+interface Pending {
+  outputs: OutgoingRecord[];
+  /** Positions after the last batch folded in. */
+  replayFrom: bigint;
+  emittedNext: bigint;
+  /** performance.now() when the first batch was folded in. */
+  since: number;
+  replayed: number;
+  /** The shard finished its replay in one of these batches (reported once they commit). */
+  restoredIn: boolean;
+}
+
 interface Owned {
   shard: PartitionShard;
   sink: TransactionalSink;
-  /** The batch in flight for this partition (revocation waits for it). */
+  /** The partition's work chain: batches and timer flushes run one after another (revocation waits for it). */
   busy: Promise<void>;
   fenced: boolean;
   resetting: boolean;
   failures: number;
+  pending: Pending | null;
+  flushTimer: NodeJS.Timeout | null;
 }
 
 /** The transactional.id of the producer for input partition `p` (stable across members and restarts). */
@@ -303,7 +321,16 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
           cp,
         );
         if (cp.replayFrom !== null) source.seek({ topic, partition: p, offset: cp.replayFrom.toString() });
-        owned.set(p, { shard, sink: sinks[i], busy: Promise.resolve(), fenced: false, resetting: false, failures: 0 });
+        owned.set(p, {
+          shard,
+          sink: sinks[i],
+          busy: Promise.resolve(),
+          fenced: false,
+          resetting: false,
+          failures: 0,
+          pending: null,
+          flushTimer: null,
+        });
         pendingAssign.delete(p);
         logger.info('partition assigned', {
           partition: p,
@@ -354,6 +381,10 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
         }
       }
       await o.busy;
+      // Commit what waits (the new owner fenced us first if it got there, and then this fails harmlessly);
+      // otherwise it would replay it. At stop() this already happened.
+      if (!stopping && o.pending !== null) await flush(tp.partition, o);
+      else dropPending(o);
       try {
         await o.sink.close();
       } catch (e) {
@@ -392,7 +423,15 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
 
   // --- failure → reset -----------------------------------------------------------------------------------------------
 
+  const dropPending = (o: Owned) => {
+    o.pending = null;
+    if (o.flushTimer !== null) clearTimeout(o.flushTimer);
+    o.flushTimer = null;
+  };
+
   const scheduleReset = (p: number, o: Owned, error: Error) => {
+    // The work waiting for a transaction is thrown away with the state: the replay produces it again.
+    dropPending(o);
     o.resetting = true;
     o.failures++;
     const tp: TopicPartition = { topic, partition: p };
@@ -429,8 +468,108 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     timers.add(timer);
   };
 
+  /** A transaction that failed: fenced → paused until revoked; anything else → reset and replay. */
+  const commitFailed = (p: number, o: Owned, e: unknown, span: Span) => {
+    span.recordException(e as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+    if (killed || owned.get(p) !== o) return;
+    metrics.transactions.inc({ result: 'failed' });
+    if (isFencing(e)) {
+      dropPending(o);
+      o.fenced = true;
+      source.pause([{ topic, partition: p }]);
+      metrics.paused.inc();
+      logger.warn('producer fenced: another member owns this partition now; paused until revoked', { partition: p });
+      emit({ type: 'fenced', partition: p });
+    } else {
+      scheduleReset(p, o, e as Error);
+    }
+  };
+
+  // --- the output transaction -------------------------------------------------------------------------------------
+
+  /**
+   * Commits what `o.pending` holds in ONE transaction: the detections and dead letters, the replay start to the
+   * group and the emitted-through mark to `<group>.emitted`. Throws when the transaction failed (aborted).
+   */
+  const commitPending = async (p: number, o: Owned): Promise<void> => {
+    const pend = o.pending;
+    if (pend === null) return;
+    dropPending(o);
+    const prev = o.shard.lastCommitted;
+    const next: Checkpoint = { replayFrom: pend.replayFrom, emittedNext: pend.emittedNext };
+    const positions = {
+      replayFrom: pend.replayFrom.toString(),
+      emittedNext: pend.emittedNext.toString(),
+      outputs: pend.outputs.length,
+    };
+    if (hooks.beforeCommit) await hooks.beforeCommit(p, positions);
+    if (killed) return;
+    if (pend.outputs.length > 0 || prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext) {
+      const t1 = performance.now();
+      const txn = await o.sink.begin();
+      try {
+        await txn.send(pend.outputs);
+        await txn.sendOffsets(groupId, [{ topic, partition: p, offset: positions.replayFrom }]);
+        await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: positions.emittedNext }]);
+        if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
+        if (killed) {
+          if (!abandon) await txn.abort().catch(() => {});
+          return;
+        }
+        await txn.commit();
+      } catch (e) {
+        await txn.abort().catch(() => {});
+        throw e;
+      }
+      metrics.commitSeconds.observe((performance.now() - t1) / 1000);
+      metrics.transactions.inc({ result: 'committed' });
+    }
+    o.shard.markCommitted(next);
+    o.failures = 0;
+    hooks.afterCommit?.(p, { replayFrom: positions.replayFrom, emittedNext: positions.emittedNext });
+    if (pend.restoredIn) {
+      logger.info('partition restored', { partition: p, emittedNext: positions.emittedNext });
+      emit({ type: 'restored', partition: p, replayed: pend.replayed });
+      updateGauges();
+    }
+  };
+
+  /** Commits a partition's pending work outside a batch (commit interval elapsed, revocation, stop). */
+  const flush = async (p: number, o: Owned): Promise<void> => {
+    if (o.pending === null || o.fenced || o.resetting || killed) return;
+    const span = tracer.startSpan('detect.commit', {
+      attributes: { 'messaging.destination.partition.id': String(p), 'wmi.outputs': o.pending.outputs.length },
+    });
+    try {
+      await commitPending(p, o);
+    } catch (e) {
+      commitFailed(p, o, e, span);
+    } finally {
+      span.end();
+    }
+  };
+
+  const armFlush = (p: number, o: Owned, delayMs: number) => {
+    if (o.flushTimer !== null) return;
+    o.flushTimer = setTimeout(
+      () => {
+        o.flushTimer = null;
+        if (owned.get(p) !== o || stopping) return; // stop() and revocation flush by themselves
+        o.busy = o.busy.then(() => flush(p, o));
+      },
+      Math.max(0, delayMs),
+    );
+  };
+
   // --- the batch handler ----------------------------------------------------------------------------------------------
 
+  /**
+   * Runs a batch through the partition's shard and folds its outputs and positions into the pending transaction,
+   * which commits when DETECT_COMMIT_INTERVAL_MS has passed since its first batch, when it holds
+   * DETECT_COMMIT_MAX_OUTPUTS records, or when the shard just finished its replay — else a timer commits it.
+   * Uncommitted work is never visible: a crash loses it and the replay from the committed start produces it again.
+   */
   const handle = async (batch: RecordBatch, ctx: { heartbeat(): Promise<void>; isStale(): boolean }) => {
     const p = batch.partition;
     const o = owned.get(p);
@@ -456,64 +595,42 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
         // The partition is being taken away or re-read: whatever the state became, it is not what was committed.
         span.setAttribute('wmi.stale', true);
         if (owned.get(p) === o && !killed) {
+          dropPending(o);
           o.shard.reset();
           const start = o.shard.startOffset;
           if (start !== null) source.seek({ topic, partition: p, offset: start.toString() });
         }
         return;
       }
-      const prev = o.shard.lastCommitted;
-      const next: Checkpoint = { replayFrom: out.replayFrom, emittedNext: out.emittedNext };
-      const pending = {
-        replayFrom: out.replayFrom.toString(),
-        emittedNext: out.emittedNext.toString(),
-        outputs: out.outputs.length,
+      const pend: Pending = o.pending ?? {
+        outputs: [],
+        replayFrom: out.replayFrom,
+        emittedNext: out.emittedNext,
+        since: t0,
+        replayed: 0,
+        restoredIn: false,
       };
-      if (hooks.beforeCommit) await hooks.beforeCommit(p, pending);
-      if (killed) return;
-      if (out.outputs.length > 0 || prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext) {
+      for (const r of out.outputs) pend.outputs.push(r);
+      pend.replayFrom = out.replayFrom;
+      pend.emittedNext = out.emittedNext;
+      pend.replayed += out.replayed;
+      if (!wasRestored && o.shard.restored) pend.restoredIn = true;
+      o.pending = pend;
+      const age = performance.now() - pend.since;
+      const due =
+        config.commitIntervalMs === 0 ||
+        age >= config.commitIntervalMs ||
+        pend.outputs.length >= config.commitMaxOutputs ||
+        pend.restoredIn;
+      hooks.afterProcess?.(p, { records: out.records, pendingOutputs: pend.outputs.length, committingNow: due });
+      if (due) {
         await ctx.heartbeat();
-        const t1 = performance.now();
-        const txn = await o.sink.begin();
-        try {
-          await txn.send(out.outputs);
-          await txn.sendOffsets(groupId, [{ topic, partition: p, offset: pending.replayFrom }]);
-          await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: pending.emittedNext }]);
-          if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
-          if (killed) {
-            if (!abandon) await txn.abort().catch(() => {});
-            return;
-          }
-          await txn.commit();
-        } catch (e) {
-          await txn.abort().catch(() => {});
-          throw e;
-        }
-        metrics.commitSeconds.observe((performance.now() - t1) / 1000);
-        metrics.transactions.inc({ result: 'committed' });
-      }
-      o.shard.markCommitted(next);
-      o.failures = 0;
-      hooks.afterCommit?.(p, { replayFrom: pending.replayFrom, emittedNext: pending.emittedNext });
-      if (!wasRestored && o.shard.restored) {
-        logger.info('partition restored', { partition: p, emittedNext: pending.emittedNext });
-        emit({ type: 'restored', partition: p, replayed: out.replayed });
-        updateGauges();
+        await commitPending(p, o);
+      } else {
+        armFlush(p, o, config.commitIntervalMs - age);
       }
     } catch (e) {
-      span.recordException(e as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-      if (killed || owned.get(p) !== o) return;
-      metrics.transactions.inc({ result: 'failed' });
-      if (isFencing(e)) {
-        o.fenced = true;
-        source.pause([{ topic, partition: p }]);
-        metrics.paused.inc();
-        logger.warn('producer fenced: another member owns this partition now; paused until revoked', { partition: p });
-        emit({ type: 'fenced', partition: p });
-      } else {
-        scheduleReset(p, o, e as Error);
-      }
+      commitFailed(p, o, e, span);
     } finally {
       span.end();
     }
@@ -527,7 +644,8 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     await source.subscribe([topic], { fromBeginning: true });
     await source.run((batch, ctx) => {
       const o = owned.get(batch.partition);
-      const work = handle(batch, ctx);
+      // After a timer flush of the same partition that may still be committing.
+      const work = o === undefined ? handle(batch, ctx) : o.busy.then(() => handle(batch, ctx));
       inFlight = work;
       if (o !== undefined) o.busy = work;
       return work;
@@ -551,6 +669,7 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     abandon = hard && abandonTransactions;
     for (const t of timers) clearTimeout(t);
     timers.clear();
+    for (const o of owned.values()) if (o.flushTimer !== null) clearTimeout(o.flushTimer);
     const assigned = source.assignment();
     // Stop fetching first, so the batch in flight is the last one.
     if (!hard && assigned.length > 0) source.pause(assigned);
@@ -563,6 +682,13 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       await Promise.all([...owned.values()].map((o) => o.sink.close().catch(() => {})));
     } else {
       await inFlight.catch(() => {});
+      // Graceful: what waits for its transaction commits before the group is left.
+      await Promise.all(
+        [...owned].map(([p, o]) => {
+          o.busy = o.busy.then(() => flush(p, o));
+          return o.busy;
+        }),
+      );
     }
     await source.close().catch((e) => logger.warn('leaving the group failed', { error: e as Error }));
     await Promise.all([...owned.values()].map((o) => o.sink.close().catch(() => {})));

@@ -38,6 +38,8 @@ describe('detect configuration', () => {
     expect(c.maxReplayRecords).toBe(100_000);
     expect(c.shardMemoryMiB).toBe(64);
     expect(c.shardMaxConnections).toBe(65_536);
+    expect(c.commitIntervalMs).toBe(200);
+    expect(c.commitMaxOutputs).toBe(10_000);
   });
 
   it('reads every detect variable; empty means unset', () => {
@@ -55,6 +57,8 @@ describe('detect configuration', () => {
       DETECT_MAX_REPLAY_RECORDS: '5000',
       DETECT_SHARD_MEMORY_MIB: '16',
       DETECT_SHARD_MAX_CONNECTIONS: '1000',
+      DETECT_COMMIT_INTERVAL_MS: '0',
+      DETECT_COMMIT_MAX_OUTPUTS: '50',
     });
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
     expect(c.topics).toEqual({ packets: 'p.v1', detections: 'd.v1', dlq: 'wmi.dlq.v1' });
@@ -67,11 +71,15 @@ describe('detect configuration', () => {
     expect(c.maxReplayRecords).toBe(5000);
     expect(c.shardMemoryMiB).toBe(16);
     expect(c.shardMaxConnections).toBe(1000);
+    expect(c.commitIntervalMs).toBe(0);
+    expect(c.commitMaxOutputs).toBe(50);
   });
 
   it('names the variable that is wrong', () => {
     expect(configError({ DETECT_SESSION_WINDOW_S: 'soon' }).variable).toBe('DETECT_SESSION_WINDOW_S');
     expect(configError({ DETECT_MAX_REPLAY_RECORDS: '0' }).variable).toBe('DETECT_MAX_REPLAY_RECORDS');
+    expect(configError({ DETECT_COMMIT_INTERVAL_MS: '-1' }).variable).toBe('DETECT_COMMIT_INTERVAL_MS');
+    expect(configError({ DETECT_COMMIT_MAX_OUTPUTS: '0' }).variable).toBe('DETECT_COMMIT_MAX_OUTPUTS');
     expect(configError({ OPS_PORT: '70000' }).variable).toBe('OPS_PORT');
     expect(configError({ LOG_LEVEL: 'chatty' }).variable).toBe('LOG_LEVEL');
     expect(configError({ DETECT_GROUP_ID: 'has space' }).variable).toBe('DETECT_GROUP_ID');

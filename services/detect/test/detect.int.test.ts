@@ -11,6 +11,7 @@
  *   (f) one capture split across four sensors by time (slice i goes to sensor i mod 4; the sensors' records
  *       interleave on the topic): the same alerts as the capture in one piece
  *   (g) more members than partitions: the member left without a partition is ready (idle), the owner works
+ *   (h) a long commit interval: processed work waits in memory, uncommitted; a graceful stop commits all of it
  *
  * Topics are created per test with unique names (auto-create is off). Waiting is event-driven: the service's
  * afterCommit hook and a sentinel on every output partition tell when everything is in.
@@ -295,6 +296,38 @@ describe('detect service on the real broker', () => {
     expect(owner.metrics.records.get({ partition: 0 })).toBeGreaterThan(0);
     expect(idle.metrics.records.get({ partition: 0 })).toBe(0);
     expect(idle.ready()).toBe(true);
+  });
+
+  it('(h) batches wait for the commit interval in memory; a graceful stop commits them, every alert once', async () => {
+    const h = await harness(1);
+    const frames = await scenarioFrames('wmi-activation-ok');
+    const ref = reference([frames]);
+    const cut = cutIntoRecords(frames, 'sensor-h', 1);
+    let processed = 0;
+    let waiting = 0;
+    const w = await h.worker('detect-h', {
+      config: { commitIntervalMs: 60_000 },
+      hooks: {
+        afterProcess: (_p, info) => {
+          processed += info.records;
+          waiting = info.pendingOutputs;
+          expect(info.committingNow).toBe(false);
+        },
+      },
+    });
+    await h.produce(cut);
+    await h.progress.until(() => processed === cut.length, 'the worker processed every packet record');
+    expect(waiting).toBeGreaterThanOrEqual(ref.alerts.size);
+    // Nothing committed yet: neither the positions nor (read_committed) any output.
+    expect(h.committed.size).toBe(0);
+    const marks = await h.admin.fetchCommitted(emittedGroupFor(h.groupId), h.topics.packets);
+    expect(marks.every((m) => BigInt(m.offset) < 0n)).toBe(true);
+
+    await w.stop();
+    expect(h.committed.get(0)).toBe(BigInt(cut.length));
+    const { detections } = await h.readOutputs();
+    const counts = expectAllAlerts(detections, ref.alerts);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('(d) undecodable records go to the DLQ with reason and coordinates; the partition is not blocked', async () => {

@@ -101,6 +101,10 @@ export class Harness {
     const hooks: DetectHooks = {
       beforeCommit: opts.hooks?.beforeCommit,
       beforeTxnCommit: opts.hooks?.beforeTxnCommit,
+      afterProcess: (p, info) => {
+        opts.hooks?.afterProcess?.(p, info);
+        this.progress.notify();
+      },
       afterCommit: (p, c) => {
         const n = BigInt(c.emittedNext);
         if ((this.committed.get(p) ?? -1n) < n) this.committed.set(p, n);

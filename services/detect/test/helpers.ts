@@ -14,7 +14,7 @@ import {
   readCaptureStream,
 } from '@wmi-detect/engine';
 import { encodePacketRecord } from '@wmi-detect/wire';
-import type { DetectConfig } from '../src/config.js';
+import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_OUTPUTS, type DetectConfig } from '../src/config.js';
 import { detectEngineOptions } from '../src/main.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,6 +36,8 @@ export function testConfig(over: Partial<DetectConfig> = {}): DetectConfig {
     maxReplayRecords: 100_000,
     shardMemoryMiB: 64,
     shardMaxConnections: 65_536,
+    commitIntervalMs: DEFAULT_COMMIT_INTERVAL_MS,
+    commitMaxOutputs: DEFAULT_COMMIT_MAX_OUTPUTS,
     ...over,
   };
 }
