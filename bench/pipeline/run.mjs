@@ -266,7 +266,11 @@ function markdown(results, capture, captureBytes) {
     `Capture: \`${path.basename(capture)}\`, ${(captureBytes / 1e6).toFixed(1)} MB, ${results[0]?.frames ?? 0} frames (a prefix ` +
       'of the corpus replay bench/engine uses). Wall time: sensor start until detect and enrich have committed the ' +
       'last record (drain measured on committed offsets, as `wmidetect up` does). Latency: alert on wmi.alerts.v1 ' +
-      '(enrich produce time) minus the producing packet record (ingest produce time), under the full-speed replay.',
+      '(enrich produce time) minus the producing packet record (ingest produce time), under the full-speed replay. ' +
+      '*Uncompressed*: `INGEST_COMPRESSION=none`. *Backlog*: the capture is loaded into the packet topic with no ' +
+      'detector running, then the detectors start and drain it — wall time and detect CPU count from their start ' +
+      '(minus the start-up CPU the live rows measured: module load, rules, group join), and latency includes the ' +
+      'time the records waited for them.',
     '',
     '| Configuration | Wall s | packets/s | Mbit/s | detect CPU s | Gbit/s per detector core | Kafka bytes / captured byte | Alert latency p50 / p99 ms | Alerts = analyze |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -282,9 +286,11 @@ function markdown(results, capture, captureBytes) {
     'Reading it: on a 2-core machine the pipeline is bound by the cores the broker, ingest and the sensor need, not ' +
       'by detect — adding a detector adds parallelism the machine does not have. "Gbit/s per detector core" is the ' +
       'figure that scales out: captured bits per CPU-second of detector processes, which includes the Kafka fetch, ' +
-      'decompression, PacketRecord decoding and the per-batch transactions around the engine (compare the engine ' +
-      'alone above). The pre-filter drops payload of connections already classified as not DCE/RPC at ingest, ' +
-      'so the packet topic carries less than half the bytes and every stage after ingest does less work.',
+      'decompression, PacketRecord decoding and the output transactions around the engine (compare the engine ' +
+      'alone above). The backlog rows show a detector that is never starved by the live sensor; the uncompressed ' +
+      'rows what gzip on the packet topic costs ingest and detect. The pre-filter drops payload of connections ' +
+      'already classified as not DCE/RPC at ingest, so the packet topic carries less than half the bytes and every ' +
+      'stage after ingest does less work.',
   );
   lines.push('', 'CPU seconds per process in the run (JSON: `npm run bench:pipeline -- --json`):', '');
   for (const r of results)
