@@ -171,6 +171,12 @@ async function runConfig(LocalStack, broker, capture, captureBytes, cfg, offline
       LOG_LEVEL: 'warn',
       INGEST_PREFILTER: String(cfg.prefilter),
       INGEST_COMPRESSION: cfg.uncompressed ? 'none' : 'gzip',
+      // tuning under test, from the caller's environment (defaults otherwise)
+      ...Object.fromEntries(
+        ['DETECT_COMMIT_INTERVAL_MS', 'DETECT_COMMIT_MAX_OUTPUTS']
+          .filter((k) => process.env[k])
+          .map((k) => [k, process.env[k]]),
+      ),
     },
     say: (m) => say(`[${name}] ${m}`),
   });

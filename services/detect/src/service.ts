@@ -510,8 +510,13 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       const txn = await o.sink.begin();
       try {
         await txn.send(pend.outputs);
-        await txn.sendOffsets(groupId, [{ topic, partition: p, offset: positions.replayFrom }]);
-        await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: positions.emittedNext }]);
+        // A position equal to the committed one is not sent again: each sendOffsets costs kafkajs a coordinator
+        // look-up, AddOffsetsToTxn and TxnOffsetCommit, and the replay start often stays put while a long
+        // connection holds the low-water mark. (The group is subscribed, so its offsets do not expire meanwhile.)
+        if (prev.replayFrom !== next.replayFrom)
+          await txn.sendOffsets(groupId, [{ topic, partition: p, offset: positions.replayFrom }]);
+        if (prev.emittedNext !== next.emittedNext)
+          await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: positions.emittedNext }]);
         if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
         if (killed) {
           if (!abandon) await txn.abort().catch(() => {});
