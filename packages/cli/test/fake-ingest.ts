@@ -14,6 +14,7 @@ export class FakeIngest {
   script: { status: number; headers?: Record<string, string> }[] = [];
   private server: Server | null = null;
   private waiters: { n: number; resolve: () => void }[] = [];
+  private conditions: { check: () => boolean; resolve: () => void }[] = [];
   port = 0;
 
   async start(port = 0): Promise<void> {
@@ -33,6 +34,9 @@ export class FakeIngest {
         const ready = this.waiters.filter((w) => this.accepted.length >= w.n);
         this.waiters = this.waiters.filter((w) => this.accepted.length < w.n);
         for (const w of ready) w.resolve();
+        const met = this.conditions.filter((c) => c.check());
+        this.conditions = this.conditions.filter((c) => !met.includes(c));
+        for (const c of met) c.resolve();
       });
     });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
@@ -42,6 +46,24 @@ export class FakeIngest {
   untilAccepted(n: number): Promise<void> {
     if (this.accepted.length >= n) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+
+  /** Resolves once `check` holds, re-evaluated after every accepted batch; rejects after `timeoutMs`. */
+  until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.conditions = this.conditions.filter((c) => c.check !== check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`));
+      }, timeoutMs);
+      this.conditions.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   }
 
   async stop(): Promise<void> {
