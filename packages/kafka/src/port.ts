@@ -213,6 +213,13 @@ export interface KafkaAdmin {
   fetchOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Committed positions of a group (offset '-1' where none), sorted by partition. */
   fetchCommitted(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  /** Consumer group ids the cluster knows. */
+  listGroups(): Promise<string[]>;
+  /**
+   * Deletes consumer groups with no members (and their committed offsets), e.g. the throw-away groups of a reader
+   * that has closed. Rejects naming the groups the broker refused (a group with members is refused).
+   */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 

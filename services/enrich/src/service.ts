@@ -125,6 +125,8 @@ export class EnrichService {
   private readonly refTargets = new Map<string, bigint>();
   private caughtUpResolve: (() => void) | null = null;
   private outSource: RecordSource | null = null;
+  /** This process's own reader groups (reference topics, de-duplication window): deleted at stop. */
+  private readonly throwAwayGroups: string[] = [];
   /** Output partitions not yet read up to the end offsets they had at start: key → target offset. */
   private readonly outTargets = new Map<string, bigint>();
   private dedupSeeded = false;
@@ -241,6 +243,7 @@ export class EnrichService {
     // A group of its own per process: every instance must read every reference record, and nothing is committed,
     // so the next start reads the compacted topics from the beginning again.
     const refGroup = `${this.o.groupId}-reference-${randomBytes(6).toString('hex')}`;
+    this.throwAwayGroups.push(refGroup);
     this.refSource = client.source({ groupId: refGroup, readCommitted: true, maxWaitTimeMs: 200 });
     this.refSource.onError((e, fatal) => {
       if (fatal) this.fail(e);
@@ -305,8 +308,10 @@ export class EnrichService {
       this.dedupSeededResolve = resolve;
     });
     this.checkDedupSeeded();
+    const dedupGroup = `${this.o.groupId}-dedup-${randomBytes(6).toString('hex')}`;
+    this.throwAwayGroups.push(dedupGroup);
     const src = client.source({
-      groupId: `${this.o.groupId}-dedup-${randomBytes(6).toString('hex')}`,
+      groupId: dedupGroup,
       readCommitted: true,
       maxWaitTimeMs: 200,
     });
@@ -541,6 +546,22 @@ export class EnrichService {
       await step('producer', this.sink ? () => this.sink!.close() : undefined);
       await step('reference consumer', this.refSource ? () => this.refSource!.close() : undefined);
       await step('output follower', this.outSource ? () => this.outSource!.close() : undefined);
+      // Without this every start would leave two empty groups behind until the broker expires them (7 days),
+      // cluttering group listings and lag alerts. A crash still leaves them to that expiry.
+      await step(
+        'deleting the reader groups',
+        this.throwAwayGroups.length > 0
+          ? async () => {
+              const admin = this.o.client.admin();
+              await admin.connect();
+              try {
+                await admin.deleteGroups(this.throwAwayGroups);
+              } finally {
+                await admin.close();
+              }
+            }
+          : undefined,
+      );
       this.connected = false;
       // A start() still waiting for the reference topics must not hang forever.
       this.caughtUpResolve?.();

@@ -319,8 +319,16 @@ describe('enrich service on the real broker', () => {
     const passed = kAlerts.filter((a) => a.alert_id !== sid23 && a.alert_id !== sid01).map((a) => a.alert_id);
     expect(alertIds(topics.alerts).slice(-passed.length).sort()).toEqual(passed.sort());
 
+    // The reader groups of this process (reference topics, de-duplication window) exist while it runs …
+    const readerGroups = (groups: string[]) =>
+      groups.filter((g) => g.startsWith(`${groupId}-reference-`) || g.startsWith(`${groupId}-dedup-`));
+    expect(readerGroups(await admin.listGroups())).toHaveLength(2);
     await service.stop();
     expect(service.ready).toBe(false);
+    // … and are gone with it; the detections group, which holds the committed offsets, stays.
+    const after = await admin.listGroups();
+    expect(readerGroups(after)).toEqual([]);
+    expect(after).toContain(groupId);
   });
 
   it('D: after a restart, a detect replay of alerts forwarded before it is still dropped', async () => {

@@ -91,6 +91,24 @@ export class KafkajsAdmin implements KafkaAdmin {
     return out.sort(byPartition);
   }
 
+  async listGroups(): Promise<string[]> {
+    const { groups } = await this.admin.listGroups();
+    return groups.map((g) => g.groupId).sort();
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    try {
+      await this.admin.deleteGroups([...groupIds]);
+    } catch (e) {
+      // KafkaJSDeleteGroupsError carries one result per refused group
+      const groups = (e as { groups?: { groupId: string; error?: { message?: string } }[] }).groups;
+      if (groups === undefined) throw e;
+      const refused = groups.map((g) => `${g.groupId}: ${g.error?.message ?? 'refused'}`).join('; ');
+      throw new Error(`deleting consumer groups failed: ${refused}`);
+    }
+  }
+
   close(): Promise<void> {
     return this.admin.disconnect();
   }
