@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePcap, scenarioBytes } from '@wmi-detect/capture-gen';
 import { PacketDecoder, type RawFrame, readCaptureStream, TCP_SYN } from '@wmi-detect/engine';
-import type { PacketBatchV1 } from '@wmi-detect/wire';
+import { type PacketBatchV1, rawFrameOf } from '@wmi-detect/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeIngest, TOKEN } from './fake-ingest.js';
 
@@ -283,16 +283,7 @@ describe.skipIf(why !== null)('wmidetect sensor --interface (live capture throug
     // Every byte of every direction, as ingest received it.
     const live = (): Conversation =>
       conversation(
-        ingest.accepted.flatMap((b: PacketBatchV1) =>
-          b.frames.map((f) => ({
-            tsUs: Math.floor(f.t),
-            linkType: f.l,
-            data: f.d,
-            origLen: f.o ?? f.d.length,
-            ifIndex: 0,
-            fileOffset: 0,
-          })),
-        ),
+        ingest.accepted.flatMap((b: PacketBatchV1) => b.frames.map(rawFrameOf)),
         (port) => conv.ports.includes(port),
       );
     const complete = () =>

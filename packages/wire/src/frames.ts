@@ -19,6 +19,14 @@ export interface WireFrame {
   o?: number;
 }
 
+/**
+ * The frame as the engine reads it (structurally the engine's RawFrame; wire does not depend on the engine). The
+ * data is the same view, not a copy.
+ */
+export function rawFrameOf(f: WireFrame) {
+  return { tsUs: Math.floor(f.t), linkType: f.l, data: f.d, origLen: f.o ?? f.d.length, ifIndex: 0, fileOffset: 0 };
+}
+
 /** Most bytes one frame may carry: a jumbo frame with headroom; anything bigger is garbage, not a packet. */
 export const MAX_FRAME_BYTES = 262_144;
 

@@ -20,7 +20,7 @@
  */
 import { Engine, type EngineOptions, type EngineStats, type EveRecord, type RawFrame } from '@wmi-detect/engine';
 import type { KafkaRecord, OutgoingRecord } from '@wmi-detect/kafka';
-import { decodePacketRecord, WireFormatError } from '@wmi-detect/wire';
+import { decodePacketRecord, rawFrameOf, WireFormatError } from '@wmi-detect/wire';
 import type { DetectMetrics } from './metrics.js';
 import { deadLetter, detectionRecord } from './output.js';
 import { ResendGuard } from './resend-guard.js';
@@ -203,14 +203,7 @@ export class PartitionShard {
     let bytes = 0;
     try {
       for (const f of frames) {
-        const frame: RawFrame = {
-          tsUs: Math.floor(f.t),
-          linkType: f.l,
-          data: f.d,
-          origLen: f.o ?? f.d.length,
-          ifIndex: 0,
-          fileOffset: 0,
-        };
+        const frame: RawFrame = rawFrameOf(f);
         bytes += frame.origLen;
         this.engine.processFrame(frame, position);
       }
