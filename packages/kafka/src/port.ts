@@ -24,6 +24,11 @@ export interface TopicPartition {
 /** A position in a partition; for commits and `sendOffsets`, the offset of the next record to consume. */
 export interface TopicPartitionOffset extends TopicPartition {
   readonly offset: string;
+  /**
+   * The commit's metadata string: stored with the offset by `sendOffsets`/`commit` (absent: none) and returned by
+   * `fetchCommitted` (null: none). Kafka keeps it atomically with the offset, so it can carry a second position.
+   */
+  readonly metadata?: string | null;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface DetectConfig {
   readonly topics: Pick<TopicNames, 'packets' | 'detections' | 'dlq'>;
   readonly opsPort: number;
   readonly logLevel: LogLevel;
-  /** Consumer group on TOPIC_PACKETS; `<groupId>.emitted` holds the emitted-through positions (architecture.md). */
+  /** Consumer group on TOPIC_PACKETS; its committed offsets hold both positions of each partition (positions.ts). */
   readonly groupId: string;
   /** Names this worker in logs, metrics and the `detect.instance` header of its outputs. */
   readonly instanceId: string;

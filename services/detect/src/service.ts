@@ -3,15 +3,18 @@
  * partition, and one transactional producer per partition for its outputs and positions.
  *
  *   assigned(p)  producer `<group>-<topic>-<p>` connects (InitProducerId: fences the previous owner of p, aborts its
- *                open transaction) → committed positions read (replayFrom, emittedNext) → seek(p, replayFrom) →
- *                shard replays [replayFrom, emittedNext) with output suppressed, then goes live (readiness)
- *   batch(p)     records → shard.process → ONE transaction: detections + dead letters to their topics,
- *                sendOffsets(group, replayFrom), sendOffsets(group.emitted, emittedNext), commit
- *   failure      transaction aborted → shard state thrown away → partition paused, backoff, new producer,
- *                seek(p, last committed replayFrom), replay again (back-pressure on a struggling broker)
+ *                open transaction) → committed positions read (positions.ts: emittedNext is the group's offset,
+ *                replayFrom its metadata) → seek(p, replayFrom) → shard replays [replayFrom, emittedNext) with
+ *                output suppressed, then goes live (readiness)
+ *   batch(p)     records → shard.process → folded into p's pending work; every DETECT_COMMIT_INTERVAL_MS (or at
+ *                DETECT_COMMIT_MAX_OUTPUTS, end of replay, revocation, stop) ONE transaction: detections + dead
+ *                letters to their topics, sendOffsets(group, emittedNext + replayFrom in the metadata), commit
+ *   failure      transaction aborted → shard state and pending work thrown away → partition paused, backoff, new
+ *                producer, seek(p, last committed replayFrom), replay again (back-pressure on a struggling broker)
  *   fenced       another member owns p now → partition paused until the rebalance revokes it
- *   revoked(p)   wait for p's batch in flight, close its producer, drop the shard (no finish(): the new owner replays)
- *   stop()       stop fetching, finish the batch in flight (committed), leave the group, exit
+ *   revoked(p)   wait for p's batch in flight, commit its pending work, close its producer, drop the shard (no
+ *                finish(): the new owner replays)
+ *   stop()       stop fetching, finish the batch in flight, commit all pending work, leave the group, exit
  *
  * Why a producer per partition and not per member: kafkajs cannot pass the consumer group generation with
  * sendOffsets (KIP-447), so the only fencing it has is the transactional.id; deriving it from the input partition
@@ -33,6 +36,7 @@ import {
 import { createLogger, type Logger, type OpsServer, type Registry, startOpsServer } from '@wmi-detect/ops';
 import type { DetectConfig } from './config.js';
 import { DetectMetrics } from './metrics.js';
+import { decodePositions, encodePositions } from './positions.js';
 import { type Checkpoint, PartitionShard } from './shard.js';
 
 export type ShardEvent =
@@ -150,7 +154,10 @@ export function transactionalIdFor(groupId: string, topic: string, partition: nu
   return `${groupId}-${topic}-${partition}`;
 }
 
-/** The group whose committed offsets are the emitted-through positions. */
+/**
+ * Where releases before positions.ts kept the emitted-through positions (read once when a partition's commit is in
+ * that layout; never written any more).
+ */
 export function emittedGroupFor(groupId: string): string {
   return `${groupId}.emitted`;
 }
@@ -297,16 +304,21 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       for (const r of settled) if (r.status === 'fulfilled') sinks.push(r.value);
       const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (refused !== undefined) throw refused.reason;
-      // Read the replay start before the emitted mark: if a transaction commits in between, we replay from an older
-      // start with a newer mark (more state, no duplicate) rather than the reverse.
-      const starts = await admin.fetchCommitted(groupId, topic);
-      const marks = await admin.fetchCommitted(emittedGroup, topic);
+      // Both positions of a partition are one committed offset (positions.ts), read atomically. A commit of an
+      // earlier release keeps emitted-through in `<group>.emitted`, committed in the same transactions.
+      const committed = await admin.fetchCommitted(groupId, topic);
+      const read = mine.map((tp) => decodePositions(committed.find((s) => s.partition === tp.partition)));
+      const marks = read.some((r) => r.kind === 'legacy') ? await admin.fetchCommitted(emittedGroup, topic) : [];
       mine.forEach((tp, i) => {
         const p = tp.partition;
-        const cp: Checkpoint = {
-          replayFrom: toBigOrNull(starts.find((s) => s.partition === p)?.offset),
-          emittedNext: toBigOrNull(marks.find((s) => s.partition === p)?.offset),
-        };
+        const r = read[i];
+        const cp: Checkpoint =
+          r.kind === 'positions'
+            ? r.positions
+            : r.kind === 'legacy'
+              ? { replayFrom: r.replayFrom, emittedNext: toBigOrNull(marks.find((s) => s.partition === p)?.offset) }
+              : { replayFrom: null, emittedNext: null };
+        if (r.kind === 'legacy') logger.info('read positions in the layout of an earlier release', { partition: p });
         const shard = new PartitionShard(
           {
             topic,
@@ -489,8 +501,8 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
   // --- the output transaction -------------------------------------------------------------------------------------
 
   /**
-   * Commits what `o.pending` holds in ONE transaction: the detections and dead letters, the replay start to the
-   * group and the emitted-through mark to `<group>.emitted`. Throws when the transaction failed (aborted).
+   * Commits what `o.pending` holds in ONE transaction: the detections and dead letters and both positions (one
+   * offset of the group, positions.ts). Throws when the transaction failed (aborted).
    */
   const commitPending = async (p: number, o: Owned): Promise<void> => {
     const pend = o.pending;
@@ -510,13 +522,11 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
       const txn = await o.sink.begin();
       try {
         await txn.send(pend.outputs);
-        // A position equal to the committed one is not sent again: each sendOffsets costs kafkajs a coordinator
-        // look-up, AddOffsetsToTxn and TxnOffsetCommit, and the replay start often stays put while a long
-        // connection holds the low-water mark. (The group is subscribed, so its offsets do not expire meanwhile.)
-        if (prev.replayFrom !== next.replayFrom)
-          await txn.sendOffsets(groupId, [{ topic, partition: p, offset: positions.replayFrom }]);
-        if (prev.emittedNext !== next.emittedNext)
-          await txn.sendOffsets(emittedGroup, [{ topic, partition: p, offset: positions.emittedNext }]);
+        // Both positions in one offset of the group (positions.ts), sent only when they changed.
+        if (prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext)
+          await txn.sendOffsets(groupId, [
+            { topic, partition: p, ...encodePositions({ replayFrom: pend.replayFrom, emittedNext: pend.emittedNext }) },
+          ]);
         if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
         if (killed) {
           if (!abandon) await txn.abort().catch(() => {});

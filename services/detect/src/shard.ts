@@ -2,12 +2,13 @@
  * PartitionShard: the engine state of one partition of TOPIC_PACKETS and the bookkeeping that makes it survive a
  * crash or a rebalance by replay (docs/architecture.md, "Detect: state and delivery").
  *
- * Two positions per partition, both committed in the batch's output transaction:
+ * Two positions per partition, both committed in the output transaction (as one offset of DETECT_GROUP_ID and its
+ * metadata, positions.ts):
  *
- *   replayFrom   (group DETECT_GROUP_ID)          = engine.lowWaterMark() ?? next offset: the earliest record the live
- *                                                    state depends on. A new owner starts reading here.
- *   emittedNext  (group DETECT_GROUP_ID.emitted)  = next offset: every record before it has had its detections
- *                                                    produced (committed in the same transaction).
+ *   replayFrom   = engine.lowWaterMark() ?? next offset: the earliest record the live state depends on. A new owner
+ *                  starts reading here.
+ *   emittedNext  = next offset: every record before it has had its detections produced (committed in the same
+ *                  transaction).
  *
  *   offsets:  ... replayFrom ............ emittedNext ............ →
  *                 └ replay: state only, output suppressed ┘└ live: state and output

@@ -12,6 +12,7 @@
  *       interleave on the topic): the same alerts as the capture in one piece
  *   (g) more members than partitions: the member left without a partition is ready (idle), the owner works
  *   (h) a long commit interval: processed work waits in memory, uncommitted; a graceful stop commits all of it
+ *   (i) positions in the layout of an earlier release (two groups) are read, replayed from, and rewritten
  *
  * Topics are created per test with unique names (auto-create is off). Waiting is event-driven: the service's
  * afterCommit hook and a sentinel on every output partition tell when everything is in.
@@ -19,9 +20,10 @@
 import { HostPairKey, PacketDecoder, type RawFrame } from '@wmi-detect/engine';
 import { type KafkaRecord, partitionForKey } from '@wmi-detect/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kafkaBrokers } from '../../../test/kafka/brokers.js';
+import { kafkaBrokers, uniqueName } from '../../../test/kafka/brokers.js';
 import { DETECTION_HEADERS, DLQ_HEADERS } from '../src/output.js';
-import { emittedGroupFor, type ShardEvent } from '../src/service.js';
+import { decodePositions } from '../src/positions.js';
+import type { ShardEvent } from '../src/service.js';
 import { comparable, Harness, httpStatus, mergeByTime, parseDetection } from './harness.js';
 import { cutIntoRecords, offlineRecords, renameHost, scenarioFrames } from './helpers.js';
 
@@ -39,6 +41,8 @@ function reference(captures: RawFrame[][]): { alerts: Map<string, Rec>; sessions
   }
   return { alerts, sessions };
 }
+
+const byId = (a: Rec, b: Rec) => String(a.alert_id).localeCompare(String(b.alert_id));
 
 /** Every offline alert is present; every produced alert is an offline one, identical to it (so duplicates are too). */
 function expectAllAlerts(detections: KafkaRecord[], ref: Map<string, Rec>): Map<string, number> {
@@ -185,10 +189,11 @@ describe('detect service on the real broker', () => {
       const killed = a.kill({ abandonTransactions: inTxn });
       (gate as (() => void) | null)?.();
       await killed;
-      const marks = await h.admin.fetchCommitted(emittedGroupFor(h.groupId), h.topics.packets);
-      expect(marks.find((m) => m.partition === 0)?.offset).toBe(String(split)); // the held work never committed
-      const starts = await h.admin.fetchCommitted(h.groupId, h.topics.packets);
-      expect(Number(starts.find((m) => m.partition === 0)?.offset)).toBeLessThan(split); // the session holds it back
+      const committed = await h.admin.fetchCommitted(h.groupId, h.topics.packets);
+      const pos = decodePositions(committed.find((m) => m.partition === 0));
+      if (pos.kind !== 'positions') throw new Error(`A's positions are not in the current layout: ${pos.kind}`);
+      expect(pos.positions.emittedNext).toBe(BigInt(split)); // the held work never committed
+      expect(pos.positions.replayFrom < BigInt(split)).toBe(true); // the session holds the replay start back
 
       // Worker B: the rest of the capture arrives; B replays from A's low-water mark.
       await h.produce(cut.slice(split + 2));
@@ -320,14 +325,49 @@ describe('detect service on the real broker', () => {
     expect(waiting).toBeGreaterThanOrEqual(ref.alerts.size);
     // Nothing committed yet: neither the positions nor (read_committed) any output.
     expect(h.committed.size).toBe(0);
-    const marks = await h.admin.fetchCommitted(emittedGroupFor(h.groupId), h.topics.packets);
-    expect(marks.every((m) => BigInt(m.offset) < 0n)).toBe(true);
+    const committed = await h.admin.fetchCommitted(h.groupId, h.topics.packets);
+    expect(committed.map((m) => decodePositions(m).kind)).toEqual(['none']);
 
     await w.stop();
     expect(h.committed.get(0)).toBe(BigInt(cut.length));
     const { detections } = await h.readOutputs();
     const counts = expectAllAlerts(detections, ref.alerts);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('(i) positions committed by an earlier release (group = replay start, `.emitted` = mark) are restored from', async () => {
+    const h = await harness(1);
+    const frames = await scenarioFrames('wmi-activation-ok');
+    const ref = reference([frames]);
+    const cut = cutIntoRecords(frames, 'sensor-i', 1);
+    const dyn = dynamicPortFrame(frames);
+    const split = cut.findIndex((c) => c.firstFrame + c.frames > dyn);
+    expect(split).toBeGreaterThan(2);
+    await h.produce(cut);
+    // What the earlier release left: it had emitted everything before `split` (the activation connection) and its
+    // state went back to record 0. Two groups, plain offsets, one transaction.
+    const old = h.client.transactionalSink({ transactionalId: uniqueName('earlier-release') });
+    await old.connect();
+    const txn = await old.begin();
+    await txn.sendOffsets(h.groupId, [{ topic: h.topics.packets, partition: 0, offset: '0' }]);
+    await txn.sendOffsets(`${h.groupId}.emitted`, [{ topic: h.topics.packets, partition: 0, offset: String(split) }]);
+    await txn.commit();
+    await old.close();
+
+    const events: { event: ShardEvent; ready: boolean }[] = [];
+    await h.worker('detect-i', { events });
+    await h.untilCommittedToEnd('the worker committed every packet record');
+    // It replayed [0, split) without output and produced the rest: the dynamic-port connection's alerts, tied to
+    // the activation it rebuilt by replay (same session ids as the offline run), and not the activation's own.
+    expect(events.find((e) => e.event.type === 'restored')?.event).toMatchObject({ replayed: split });
+    const { detections } = await h.readOutputs();
+    const produced = detections.map(parseDetection).filter((r) => r.event_type === 'alert');
+    const dynamicAlerts = [...ref.alerts.values()].filter((r) => r.dest_port !== 135);
+    expect(dynamicAlerts.length).toBeGreaterThan(0);
+    expect(produced.map(comparable).sort(byId)).toEqual(dynamicAlerts.sort(byId));
+    // … and wrote its positions in the current layout.
+    const pos = decodePositions((await h.admin.fetchCommitted(h.groupId, h.topics.packets))[0]);
+    expect(pos).toMatchObject({ kind: 'positions', positions: { emittedNext: BigInt(cut.length) } });
   });
 
   it('(d) undecodable records go to the DLQ with reason and coordinates; the partition is not blocked', async () => {

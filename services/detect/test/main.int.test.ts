@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaBrokers, uniqueName } from '../../../test/kafka/brokers.js';
 import { main } from '../src/main.js';
 import { DETECTION_HEADERS } from '../src/output.js';
-import { emittedGroupFor } from '../src/service.js';
+import { decodePositions } from '../src/positions.js';
 import { Harness, httpStatus, parseDetection } from './harness.js';
 import { alertIdsOf, cutIntoRecords, offlineRecords, scenarioFrames, WMI_RULES_FILE } from './helpers.js';
 
@@ -83,12 +83,12 @@ describe('wmidetect serve detect (main)', () => {
     const lastSource = Math.max(
       ...alerts.map((r) => Number(r.headers[DETECTION_HEADERS.source]?.toString().split('/')[2] ?? Number.NaN)),
     );
-    const marks = await harness.admin.fetchCommitted(emittedGroupFor(harness.groupId), harness.topics.packets);
-    const starts = await harness.admin.fetchCommitted(harness.groupId, harness.topics.packets);
+    const committed = await harness.admin.fetchCommitted(harness.groupId, harness.topics.packets);
     const p = alerts[0].partition; // detections are keyed like the packets: same partition number
-    expect(Number(marks.find((m) => m.partition === p)?.offset)).toBeGreaterThan(lastSource);
-    const start = Number(starts.find((m) => m.partition === p)?.offset);
-    expect(start).toBeGreaterThanOrEqual(0);
-    expect(start).toBeLessThanOrEqual(Number(marks.find((m) => m.partition === p)?.offset));
+    const pos = decodePositions(committed.find((m) => m.partition === p));
+    if (pos.kind !== 'positions') throw new Error(`positions not in the current layout: ${pos.kind}`);
+    expect(Number(pos.positions.emittedNext)).toBeGreaterThan(lastSource);
+    expect(pos.positions.replayFrom >= 0n).toBe(true);
+    expect(pos.positions.replayFrom <= pos.positions.emittedNext).toBe(true);
   });
 });

@@ -20,7 +20,6 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { emittedGroupFor } from '@wmi-detect/detect';
 import { defaultRuleFiles } from '@wmi-detect/engine';
 import {
   createKafkajsClient,
@@ -435,12 +434,11 @@ export class LocalStack {
     await admin.connect();
     try {
       const packetEnds = await admin.fetchOffsets(this.topics.packets);
-      // detect commits, in the transaction that carries a batch's detections, the position it has emitted through
-      // to the group `<DETECT_GROUP_ID>.emitted` (its main group holds the replay start, which lags on purpose).
-      const emittedGroup = emittedGroupFor(this.detectGroupId);
+      // detect commits, in the transaction that carries the detections, the position it has emitted through as its
+      // group's offset (the replay start rides along in the commit metadata).
       await this.until(
         'detect processed every packet record',
-        async () => lagOf(packetEnds, await admin.fetchCommitted(emittedGroup, this.topics.packets)),
+        async () => lagOf(packetEnds, await admin.fetchCommitted(this.detectGroupId, this.topics.packets)),
         stallMs,
       );
       const detEnds = await admin.fetchOffsets(this.topics.detections);

@@ -87,7 +87,8 @@ export class KafkajsAdmin implements KafkaAdmin {
     const res = await this.admin.fetchOffsets({ groupId, topics: [topic] });
     const out: TopicPartitionOffset[] = [];
     for (const t of res)
-      for (const p of t.partitions) out.push({ topic: t.topic, partition: p.partition, offset: p.offset });
+      for (const p of t.partitions)
+        out.push({ topic: t.topic, partition: p.partition, offset: p.offset, metadata: p.metadata ?? null });
     return out.sort(byPartition);
   }
 

@@ -63,7 +63,12 @@ export function toTopicOffsets(offsets: readonly TopicPartitionOffset[]): kafkaj
       list = [];
       byTopic.set(o.topic, list);
     }
-    list.push({ partition: o.partition, offset: o.offset });
+    // kafkajs's type has no metadata, but its TxnOffsetCommit/OffsetCommit encoders write the field when present
+    list.push({
+      partition: o.partition,
+      offset: o.offset,
+      ...(o.metadata != null ? { metadata: o.metadata } : {}),
+    } as kafkajs.PartitionOffset);
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
