@@ -6,6 +6,7 @@ import type { DceProblemKind } from '../../src/dcerpc/problem.js';
 import { MemoryBudget } from '../../src/dcerpc/stub-assembler.js';
 import type { Direction } from '../../src/tcp/types.js';
 import { concat, GAP_HANDLING, SHARPWMI, WMI_ACCESS_DENIED_FAULT, WMIEXEC } from './fixtures.js';
+import { BIND_135, BIND_ACK_135, CREATE_INSTANCE_3, NDR, SERVER_ALIVE2_4 } from './literal-pdus.js';
 
 const IOXID = '99fcfec4-5260-101b-bbcb-00aa0021347a';
 const SYSACT = '000001a0-0000-0000-c000-000000000046';
@@ -88,27 +89,7 @@ function conn(opts: DcerpcConnectionOptions = {}) {
   return { rec, c, cli, srv };
 }
 
-// ---- literal PDUs (little-endian unless named otherwise) ------------------------------------------------------------
-const NDR = '04 5d 88 8a eb 1c c9 11 9f e8 08 00 2b 10 48 60 02 00 00 00';
-
-/** bind call_id 1: ctx 0 = IOXIDResolver, ctx 1 = ISystemActivator (IRemoteSCMActivator), both over NDR. */
-const BIND_135 = fromHex(
-  `05 00 0b 03 10 00 00 00 74 00 00 00 01 00 00 00 d0 16 d0 16 00 00 00 00 02 00 00 00
-   00 00 01 00 c4 fe fc 99 60 52 1b 10 bb cb 00 aa 00 21 34 7a 00 00 00 00 ${NDR}
-   01 00 01 00 a0 01 00 00 00 00 00 00 c0 00 00 00 00 00 00 46 00 00 00 00 ${NDR}`,
-);
-/** bind_ack call_id 1, sec_addr "135", both contexts accepted. */
-const BIND_ACK_135 = fromHex(
-  `05 00 0c 03 10 00 00 00 54 00 00 00 01 00 00 00 d0 16 d0 16 34 12 00 00 04 00 31 33 35 00 00 00
-   02 00 00 00 00 00 00 00 ${NDR} 00 00 00 00 ${NDR}`,
-);
-/** request call_id 3, ctx 1, opnum 4 (RemoteCreateInstance); stub = the WMI CLSID 8bc3f05e-… (LE) + 8 zero bytes. */
-const CREATE_INSTANCE_3 = fromHex(
-  `05 00 00 03 10 00 00 00 30 00 00 00 03 00 00 00 18 00 00 00 01 00 04 00
-   5e f0 c3 8b 6b d8 d0 11 a0 75 00 c0 4f b6 88 20 00 00 00 00 00 00 00 00`,
-);
-/** request call_id 4, ctx 0, opnum 5 (ServerAlive2), no stub. */
-const SERVER_ALIVE2_4 = fromHex('05 00 00 03 10 00 00 00 18 00 00 00 04 00 00 00 00 00 00 00 00 00 05 00');
+// ---- literal PDUs (little-endian unless named otherwise; the activation basics are in literal-pdus.ts) -------------
 /** response call_id 4, ctx 0, 8-byte stub. */
 const RESPONSE_4 = fromHex(
   '05 00 02 03 10 00 00 00 20 00 00 00 04 00 00 00 08 00 00 00 00 00 00 00 01 02 03 04 05 06 07 08',

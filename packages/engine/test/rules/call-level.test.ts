@@ -14,30 +14,12 @@ import type { DcePduEvent } from '../../src/dcerpc/event.js';
 import { Engine } from '../../src/detect/engine.js';
 import type { EveRecord } from '../../src/output/eve.js';
 import type { CompileResult, InspectionContext } from '../../src/rules/index.js';
+import { BIND_135, BIND_ACK_135, CREATE_INSTANCE_3, SERVER_ALIVE2_4 } from '../dcerpc/literal-pdus.js';
 import { scenarioFrames } from '../detect/helpers.js';
 import { diagnose, flow, load, problems, sids } from './helpers.js';
 
-const NDR = '04 5d 88 8a eb 1c c9 11 9f e8 08 00 2b 10 48 60 02 00 00 00';
 const SYSACT = '000001a0-0000-0000-c000-000000000046';
 
-/** bind call_id 1: ctx 0 = IOXIDResolver, ctx 1 = ISystemActivator, both over NDR (little-endian). */
-const BIND = fromHex(
-  `05 00 0b 03 10 00 00 00 74 00 00 00 01 00 00 00 d0 16 d0 16 00 00 00 00 02 00 00 00
-   00 00 01 00 c4 fe fc 99 60 52 1b 10 bb cb 00 aa 00 21 34 7a 00 00 00 00 ${NDR}
-   01 00 01 00 a0 01 00 00 00 00 00 00 c0 00 00 00 00 00 00 46 00 00 00 00 ${NDR}`,
-);
-/** bind_ack call_id 1, both contexts accepted. */
-const BIND_ACK = fromHex(
-  `05 00 0c 03 10 00 00 00 54 00 00 00 01 00 00 00 d0 16 d0 16 34 12 00 00 04 00 31 33 35 00 00 00
-   02 00 00 00 00 00 00 00 ${NDR} 00 00 00 00 ${NDR}`,
-);
-/** request call_id 3, ctx 1, opnum 4 (RemoteCreateInstance); stub = the WMI CLSID 8bc3f05e-… + 8 zero bytes. */
-const CREATE_INSTANCE_3 = fromHex(
-  `05 00 00 03 10 00 00 00 30 00 00 00 03 00 00 00 18 00 00 00 01 00 04 00
-   5e f0 c3 8b 6b d8 d0 11 a0 75 00 c0 4f b6 88 20 00 00 00 00 00 00 00 00`,
-);
-/** request call_id 4, ctx 0, opnum 5 (IOXIDResolver ServerAlive2), no stub. */
-const SERVER_ALIVE2_4 = fromHex('05 00 00 03 10 00 00 00 18 00 00 00 04 00 00 00 00 00 00 00 00 00 05 00');
 /** fault, little-endian: call_id, p_cont_id, status. */
 const fault = (callId: number, ctx: number, status: string) =>
   fromHex(`05 00 03 03 10 00 00 00 20 00 00 00 ${callId.toString(16).padStart(2, '0')} 00 00 00 20 00 00 00
@@ -106,8 +88,8 @@ describe('dce_fault / dce_call_iface / dce_call_opnum on literal PDUs', () => {
 
   it('the fault answering the activation (call 3) fires the call-level rule while call 4 is in flight', () => {
     const seen = runPdus(rules, [
-      [0, BIND],
-      [1, BIND_ACK],
+      [0, BIND_135],
+      [1, BIND_ACK_135],
       [0, CREATE_INSTANCE_3],
       [0, SERVER_ALIVE2_4],
       [1, fault(3, 1, '05 00 00 00')],
@@ -119,8 +101,8 @@ describe('dce_fault / dce_call_iface / dce_call_opnum on literal PDUs', () => {
 
   it('the same status answering the other call (4, IOXIDResolver) is not the activation refused', () => {
     const seen = runPdus(rules, [
-      [0, BIND],
-      [1, BIND_ACK],
+      [0, BIND_135],
+      [1, BIND_ACK_135],
       [0, CREATE_INSTANCE_3],
       [0, SERVER_ALIVE2_4],
       [1, fault(4, 0, '05 00 00 00')],
@@ -130,8 +112,8 @@ describe('dce_fault / dce_call_iface / dce_call_opnum on literal PDUs', () => {
 
   it('a fault whose request was never seen matches dce_fault but no call-level option (no guess from p_cont_id)', () => {
     const seen = runPdus(rules, [
-      [0, BIND],
-      [1, BIND_ACK],
+      [0, BIND_135],
+      [1, BIND_ACK_135],
       [1, fault(9, 1, '05 00 00 00')],
     ]);
     expect(faultsOf(seen)).toEqual([[9, [1, 2]]]);
@@ -139,8 +121,8 @@ describe('dce_fault / dce_call_iface / dce_call_opnum on literal PDUs', () => {
 
   it('status lists accept numbers, hex and names (aliases included)', () => {
     const seen = runPdus(rules, [
-      [0, BIND],
-      [1, BIND_ACK],
+      [0, BIND_135],
+      [1, BIND_ACK_135],
       [0, CREATE_INSTANCE_3],
       [1, fault(3, 1, '05 00 07 80')], // 0x80070005 E_ACCESSDENIED
       [0, SERVER_ALIVE2_4],
@@ -173,8 +155,8 @@ describe('dce_hresult on literal responses', () => {
     ].join('\n'),
   );
   const script = (hr: string): [0 | 1, Uint8Array][] => [
-    [0, BIND],
-    [1, BIND_ACK],
+    [0, BIND_135],
+    [1, BIND_ACK_135],
     [0, CREATE_INSTANCE_3],
     [1, response3(hr)],
   ];
