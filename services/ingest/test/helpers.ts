@@ -1,9 +1,27 @@
-/** Test helpers for ingest: scenario captures as wire frames, an in-memory RecordSink (unit tests only), HTTP calls. */
+/** Test helpers for ingest: a test configuration, scenario captures as wire frames, an in-memory RecordSink (unit tests only), HTTP calls. */
 import { request } from 'node:http';
 import { scenarioBytes } from '@wmi-detect/capture-gen';
 import { CaptureError, readCaptureStream } from '@wmi-detect/engine';
-import type { OutgoingRecord, ProduceResult, RecordSink } from '@wmi-detect/kafka';
+import { DEFAULT_TOPICS, type OutgoingRecord, type ProduceResult, type RecordSink } from '@wmi-detect/kafka';
 import type { WireFrame } from '@wmi-detect/wire';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT_BYTES, type IngestConfig } from '../src/config.js';
+
+/** An ingest configuration for tests: the documented defaults, free ports, quiet, no TLS. */
+export function testIngestConfig(over: Partial<IngestConfig> & Pick<IngestConfig, 'kafka'>): IngestConfig {
+  return {
+    topics: DEFAULT_TOPICS,
+    port: 0,
+    opsPort: 0,
+    logLevel: 'silent',
+    tokensFile: undefined,
+    tls: undefined,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    maxInflightBytes: DEFAULT_MAX_INFLIGHT_BYTES,
+    prefilter: false,
+    compression: 'gzip',
+    ...over,
+  };
+}
 
 /** Frames of a capture; a real capture cut mid-record (several corpus files are) yields the frames before the cut. */
 export async function captureWireFrames(bytes: Uint8Array, allowTruncated = false): Promise<WireFrame[]> {

@@ -38,7 +38,7 @@ import { kafkaBrokers, testKafkaLogger, uniqueName } from '../../../test/kafka/b
 import { Progress } from '../../../test/kafka/until.js';
 import type { IngestConfig } from '../src/config.js';
 import { IngestService } from '../src/service.js';
-import { captureWireFrames, post } from './helpers.js';
+import { captureWireFrames, post, testIngestConfig } from './helpers.js';
 
 const PARTITIONS = 6;
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -75,20 +75,7 @@ async function newTopic(prefix: string): Promise<string> {
 }
 
 function config(topic: string, over: Partial<IngestConfig> = {}): IngestConfig {
-  return {
-    kafka: { brokers },
-    topics: { ...DEFAULT_TOPICS, packets: topic },
-    port: 0,
-    opsPort: 0,
-    logLevel: 'silent',
-    tokensFile,
-    tls: undefined,
-    maxBodyBytes: 16 * 1024 * 1024,
-    maxInflightBytes: 64 * 1024 * 1024,
-    prefilter: false,
-    compression: 'gzip',
-    ...over,
-  };
+  return testIngestConfig({ kafka: { brokers }, topics: { ...DEFAULT_TOPICS, packets: topic }, tokensFile, ...over });
 }
 
 async function startIngest(topic: string): Promise<IngestService> {

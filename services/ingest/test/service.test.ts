@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { KafkaAdmin, KafkaClient } from '@wmi-detect/kafka';
-import { DEFAULT_TOPICS } from '@wmi-detect/kafka';
 import { createLogger } from '@wmi-detect/ops';
 import { encodePacketBatch } from '@wmi-detect/wire';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,7 +16,7 @@ import { IngestClient } from '../../../packages/cli/src/sensor/ingest-client.js'
 import type { IngestConfig } from '../src/config.js';
 import { main } from '../src/main.js';
 import { IngestService } from '../src/service.js';
-import { MemorySink, post, scenarioWireFrames } from './helpers.js';
+import { MemorySink, post, scenarioWireFrames, testIngestConfig } from './helpers.js';
 
 const TOKEN = 'service-test-token-0123456789';
 let dir: string;
@@ -50,20 +49,7 @@ function fakeKafka(sink: MemorySink, topics: string[]): KafkaClient {
 }
 
 function config(over: Partial<IngestConfig> = {}): IngestConfig {
-  return {
-    kafka: { brokers: ['fake:9092'] },
-    topics: DEFAULT_TOPICS,
-    port: 0,
-    opsPort: 0,
-    logLevel: 'silent',
-    tokensFile,
-    tls: undefined,
-    maxBodyBytes: 16 * 1024 * 1024,
-    maxInflightBytes: 64 * 1024 * 1024,
-    prefilter: false,
-    compression: 'gzip',
-    ...over,
-  };
+  return testIngestConfig({ kafka: { brokers: ['fake:9092'] }, tokensFile, ...over });
 }
 
 const silent = createLogger('t', { level: 'silent' });
