@@ -376,6 +376,31 @@ function alertIds(records: KafkaRecord[]): string[] {
     .sort();
 }
 
+/** Re-reads the detections topic (probing like `probe`) until it holds `n` alerts; returns their sorted ids. */
+async function untilDetectionsHold(
+  brokers: string,
+  topic: string,
+  n: number,
+  procs: Proc[],
+  timeoutMs: number,
+  everyMs: number,
+  detail: (seen: string[]) => string,
+): Promise<string[]> {
+  let seen: string[] = [];
+  await probe(
+    async () => {
+      seen = alertIds(await readTopic(brokers, topic));
+      return seen.length >= n;
+    },
+    `the detections topic to hold ${n} alerts`,
+    procs,
+    timeoutMs,
+    everyMs,
+    () => detail(seen),
+  );
+  return seen;
+}
+
 /** A sensor reading a pcap from stdin, so the test decides how much of the capture has been captured so far. */
 function sensor(ingestPort: string): Proc {
   return wmidetect(
@@ -503,17 +528,14 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
 
     // detect: its output committed (read back from the detections topic) …
     const expectedIds = offline.map((a) => a.id).sort();
-    let seen: string[] = [];
-    await probe(
-      async () => {
-        seen = alertIds(await readTopic(brokers, topics.TOPIC_DETECTIONS));
-        return seen.length >= expectedIds.length;
-      },
-      `the detections topic to hold ${expectedIds.length} alerts`,
+    const seen = await untilDetectionsHold(
+      brokers,
+      topics.TOPIC_DETECTIONS,
+      expectedIds.length,
       all,
       120_000,
       250,
-      () => `have ${JSON.stringify(seen)}; ${lastRead}`,
+      (have) => `have ${JSON.stringify(have)}; ${lastRead}`,
     );
     expect(seen).toEqual(expectedIds);
     // … and its metrics count exactly that work: every frame once, the alerts by sid of analyze, nothing left
@@ -618,17 +640,14 @@ describe('services as processes: readiness, metrics, graceful stop', () => {
       expect(metric((await http(ingest.ops, '/metrics')).body, 'wmi_ingest_frames_total')).toBe(records.length);
       const expected = offline.map((a) => a.id).sort();
       // detect-2 has produced (and committed) as many alerts as analyze finds; which ones is asserted below
-      let seen: string[] = [];
-      await probe(
-        async () => {
-          seen = alertIds(await readTopic(brokers, topics.TOPIC_DETECTIONS));
-          return seen.length >= expected.length;
-        },
-        `the detections topic to hold ${expected.length} alerts`,
+      await untilDetectionsHold(
+        brokers,
+        topics.TOPIC_DETECTIONS,
+        expected.length,
         procs2,
         180_000,
         500,
-        () => `missing: ${expected.filter((id) => !seen.includes(id)).join(', ')}`,
+        (have) => `missing: ${expected.filter((id) => !have.includes(id)).join(', ')}`,
       );
       // detect-2 rebuilt the state of connections open at the split by replaying records detect-1 had processed,
       // with their output suppressed (it had been produced already)
