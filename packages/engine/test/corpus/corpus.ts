@@ -30,18 +30,22 @@ export interface Facts {
   };
 }
 
-export interface CorpusCapture {
+export interface CorpusCapture<F = Facts> {
   /** `<dir>/<file>` under corpus/pcaps, as INDEX.tsv and the facts name it. */
   name: string;
   pcap: string;
-  facts: Facts;
+  /** The facts file as parsed JSON; `F` names the fields a test reads (default: the ones this module uses). */
+  facts: F;
 }
 
+/** Captures above this size (the apt29 day-2 replays, hundreds of MB) are left to the benchmarks by the rule tests. */
+export const TEST_CAPTURE_MAX_BYTES = 40 << 20;
+
 /** Every capture under corpus/pcaps (recursively), each with its facts file; a capture without facts is an error. */
-export function corpusCaptures(): CorpusCapture[] {
+export function corpusCaptures<F = Facts>(): CorpusCapture<F>[] {
   if (!corpusAvailable) return [];
   const pcapsDir = path.join(corpusDir, 'pcaps');
-  const out: CorpusCapture[] = [];
+  const out: CorpusCapture<F>[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir).sort()) {
       const full = path.join(dir, entry);
@@ -50,7 +54,7 @@ export function corpusCaptures(): CorpusCapture[] {
         const name = path.relative(pcapsDir, full).split(path.sep).join('/');
         const factsFile = path.join(corpusDir, 'facts', `${name}.json`);
         if (!existsSync(factsFile)) throw new Error(`corpus capture ${name} has no facts file ${factsFile}`);
-        out.push({ name, pcap: full, facts: JSON.parse(readFileSync(factsFile, 'utf8')) as Facts });
+        out.push({ name, pcap: full, facts: JSON.parse(readFileSync(factsFile, 'utf8')) as F });
       }
     }
   };

@@ -4,7 +4,7 @@
  * that no scenario or corpus capture exercises (clear PutInstance of subscription classes, ExecNotificationQuery,
  * HRESULT refusals, ShellBrowserWindow, ShellExecute) are tested on literal PDUs through the real DCE/RPC layer.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenario, type ScenarioDescription } from '@wmi-detect/capture-gen';
@@ -17,13 +17,11 @@ import type { DcePduEvent } from '../../src/dcerpc/event.js';
 import { Engine } from '../../src/detect/engine.js';
 import type { EveRecord } from '../../src/output/eve.js';
 import { type CompileResult, compileRules, type InspectionContext, type RuleMatch } from '../../src/rules/index.js';
+import { corpusAvailable, corpusCaptures, TEST_CAPTURE_MAX_BYTES, warnSkipped } from '../corpus/corpus.js';
 import { scenarioFrames } from './helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const pcapDir = path.resolve(repoRoot, '../shared/corpus/pcaps');
-const factsDir = path.resolve(repoRoot, '../shared/corpus/facts');
-const corpusPresent = existsSync(pcapDir) && existsSync(factsDir);
-if (!corpusPresent) console.warn(`SKIPPED (extended rules on the corpus): ${pcapDir} not found`);
+if (!corpusAvailable) warnSkipped('extended rules on the corpus');
 
 const RULES_TEXT = readFileSync(path.join(repoRoot, 'rules/wmi-extended.rules'), 'utf8');
 let pack: CompileResult;
@@ -183,25 +181,13 @@ interface Facts {
   };
 }
 
-function corpusCaptures(): { file: string; facts: Facts }[] {
-  if (!corpusPresent) return [];
-  const out: { file: string; facts: Facts }[] = [];
-  for (const dir of readdirSync(pcapDir)) {
-    for (const f of readdirSync(path.join(pcapDir, dir))) {
-      const fp = path.join(factsDir, dir, `${f}.json`);
-      // the three apt29 day-2 captures are hundreds of MB: the benchmarks read those
-      if (!existsSync(fp) || statSync(path.join(pcapDir, dir, f)).size > 40 << 20) continue;
-      out.push({ file: path.join(pcapDir, dir, f), facts: JSON.parse(readFileSync(fp, 'utf8')) as Facts });
-    }
-  }
-  return out.sort((a, b) => a.file.localeCompare(b.file));
-}
-
-const CORPUS = corpusCaptures();
+const CORPUS = corpusCaptures<Facts>()
+  .filter((c) => statSync(c.pcap).size <= TEST_CAPTURE_MAX_BYTES)
+  .map((c) => ({ file: c.pcap, facts: c.facts }));
 const clsidCount = (f: Facts, clsid: string) =>
   f.tshark.activation_clsids.filter((c) => c.clsid.toLowerCase() === clsid).reduce((n, c) => n + c.count, 0);
 
-describe.skipIf(!corpusPresent)('rules/wmi-extended.rules on the real corpus (tshark facts as ground truth)', () => {
+describe.skipIf(!corpusAvailable)('rules/wmi-extended.rules on the real corpus (tshark facts as ground truth)', () => {
   for (const { file, facts } of CORPUS) {
     const name = path.basename(file);
     it(name.slice(0, 120), async () => {

@@ -3,7 +3,7 @@
  * sealed stubs, session ties (oxid / host_pair_time and the window), operation names. Ground truth: the generator's
  * describe() for the scenarios, tshark's facts for the real corpus (../shared).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenario, type ScenarioDescription } from '@wmi-detect/capture-gen';
@@ -14,6 +14,7 @@ import { operationName } from '../../src/dcerpc/names.js';
 import { Engine, type EngineOptions } from '../../src/detect/index.js';
 import type { EveRecord } from '../../src/output/eve.js';
 import { compileRules } from '../../src/rules/index.js';
+import { corpusAvailable, corpusCaptures, TEST_CAPTURE_MAX_BYTES, warnSkipped } from '../corpus/corpus.js';
 import { scenarioFrames } from './helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -255,10 +256,7 @@ describe('one WMI session across two connections', () => {
 
 // --- the real corpus ----------------------------------------------------------------------------------------------------
 
-const pcapDir = path.resolve(repoRoot, '../shared/corpus/pcaps');
-const factsDir = path.resolve(repoRoot, '../shared/corpus/facts');
-const corpusPresent = existsSync(pcapDir) && existsSync(factsDir);
-if (!corpusPresent) console.warn(`SKIPPED (issue-4 proof on the corpus): ${pcapDir} not found`);
+if (!corpusAvailable) warnSkipped('issue-4 proof on the corpus');
 
 interface Facts {
   headline: string;
@@ -272,20 +270,14 @@ interface Facts {
 }
 
 function corpus(): { file: string; facts: Facts }[] {
-  if (!corpusPresent) return [];
-  const out: { file: string; facts: Facts }[] = [];
-  for (const dir of readdirSync(pcapDir)) {
-    for (const f of readdirSync(path.join(pcapDir, dir))) {
-      const fp = path.join(factsDir, dir, `${f}.json`);
-      if (!existsSync(fp) || statSync(path.join(pcapDir, dir, f)).size > 40 << 20) continue;
-      const facts = JSON.parse(readFileSync(fp, 'utf8')) as Facts;
+  return (
+    corpusCaptures<Facts>()
+      .filter((c) => statSync(c.pcap).size <= TEST_CAPTURE_MAX_BYTES)
       // DCE/RPC over SMB named pipes is out of scope: only captures whose DCE/RPC runs on TCP
-      if (!facts.tshark.dcerpc_associations.some((a) => a.transport === 'ncacn_ip_tcp')) continue;
-      if (facts.tshark.dcerpc_associations.some((a) => a.transport !== 'ncacn_ip_tcp')) continue;
-      out.push({ file: path.join(pcapDir, dir, f), facts });
-    }
-  }
-  return out;
+      .filter((c) => c.facts.tshark.dcerpc_associations.some((a) => a.transport === 'ncacn_ip_tcp'))
+      .filter((c) => c.facts.tshark.dcerpc_associations.every((a) => a.transport === 'ncacn_ip_tcp'))
+      .map((c) => ({ file: c.pcap, facts: c.facts }))
+  );
 }
 
 async function runFile(file: string): Promise<Rec[]> {
@@ -300,7 +292,7 @@ async function runFile(file: string): Promise<Rec[]> {
   return out;
 }
 
-describe.skipIf(!corpusPresent)('issue-4 proof on the real corpus (DCE/RPC over TCP captures)', () => {
+describe.skipIf(!corpusAvailable)('issue-4 proof on the real corpus (DCE/RPC over TCP captures)', () => {
   for (const { file, facts } of corpus()) {
     it(path.basename(file).slice(0, 110), async () => {
       const recs = await runFile(file);
