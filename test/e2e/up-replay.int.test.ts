@@ -60,6 +60,16 @@ async function analyzeAlerts(file: string): Promise<AlertView[]> {
     .sort(byId);
 }
 
+/** The process exists (signal 0 delivers nothing; it only asks the kernel). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('wmidetect up --replay --exit', () => {
   beforeAll(() => {
     if (!existsSync(join(repoRoot, 'packages/cli/dist/index.js')))
@@ -153,14 +163,7 @@ describe('wmidetect up --replay --exit', () => {
     // Every service process up started is gone, and so is the broker it started.
     const pids = [...r.stderr.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
     expect(pids.length, r.stderr).toBe(4);
-    const alive = pids.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = pids.filter(running);
     expect(alive).toEqual([]);
     const brokerDir = /local broker in (\S+)\)/.exec(r.stderr)?.[1];
     expect(brokerDir, r.stderr).toBeDefined();
@@ -191,14 +194,7 @@ describe('wmidetect up --replay --exit', () => {
     expect(existsSync(stackDir!)).toBe(true);
     p.kill('SIGINT');
     expect(await exited, stderr).toBe(130);
-    const alive = pids.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = pids.filter(running);
     expect(alive).toEqual([]);
     expect(existsSync(stackDir!)).toBe(false);
     expect(existsSync(brokerDir!)).toBe(false);
