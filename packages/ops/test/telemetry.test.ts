@@ -63,14 +63,11 @@ describe('telemetryDecision: when the OTEL_* environment asks for export', () =>
 describe('startTelemetry', () => {
   it('does not load the SDK when export is not configured, and API spans stay no-ops', async () => {
     let loads = 0;
-    running = await startTelemetry('wmi-detect-test', {
-      env: { OTEL_SERVICE_NAME: 'x' },
-      logger: silent,
-      load: async () => {
-        loads++;
-        return import('@opentelemetry/sdk-node');
-      },
-    });
+    const load = async () => {
+      loads++;
+      return import('@opentelemetry/sdk-node');
+    };
+    running = await startTelemetry('wmi-detect-test', { env: { OTEL_SERVICE_NAME: 'x' }, logger: silent, load });
     expect(running.enabled).toBe(false);
     expect(loads).toBe(0);
     const span = trace.getTracer('t').startSpan('batch');
@@ -80,10 +77,7 @@ describe('startTelemetry', () => {
     running = await startTelemetry('wmi-detect-test', {
       env: { OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' },
       logger: silent,
-      load: async () => {
-        loads++;
-        return import('@opentelemetry/sdk-node');
-      },
+      load,
     });
     expect(running.enabled).toBe(false);
     expect(loads).toBe(0);
