@@ -517,16 +517,14 @@ export async function startDetect(config: DetectConfig, deps: DetectDeps): Promi
     };
     if (hooks.beforeCommit) await hooks.beforeCommit(p, positions);
     if (killed) return;
-    if (pend.outputs.length > 0 || prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext) {
+    const moved = prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext;
+    if (pend.outputs.length > 0 || moved) {
       const t1 = performance.now();
       const txn = await o.sink.begin();
       try {
         await txn.send(pend.outputs);
         // Both positions in one offset of the group (positions.ts), sent only when they changed.
-        if (prev.replayFrom !== next.replayFrom || prev.emittedNext !== next.emittedNext)
-          await txn.sendOffsets(groupId, [
-            { topic, partition: p, ...encodePositions({ replayFrom: pend.replayFrom, emittedNext: pend.emittedNext }) },
-          ]);
+        if (moved) await txn.sendOffsets(groupId, [{ topic, partition: p, ...encodePositions(pend) }]);
         if (hooks.beforeTxnCommit) await hooks.beforeTxnCommit(p);
         if (killed) {
           if (!abandon) await txn.abort().catch(() => {});
